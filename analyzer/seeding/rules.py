@@ -1,0 +1,224 @@
+"""Column generator rules: the `columns:` entries of a workload's `tables:` parsed and checked.
+
+A rule is a mapping with one kind key (`faker`, `choice`, `int`, `ref`, `after`, ...) and
+optional modifiers (`null_fraction`, `unique`, `distinct`, `distribution`). Columns with no
+rule get one inferred from the catalog (type, CHECK IN, foreign key). Every error names
+the table and column.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Mapping
+
+from analyzer.catalog import Column, Table
+from analyzer.errors import SeedError
+
+KINDS = (
+    "faker", "text", "choice", "int", "numeric", "date", "timestamp", "sequence", "ref", "copy",
+    "after", "bool", "json", "array", "value", "uuid", "default",
+)
+MODIFIERS = (
+    "null_fraction", "unique", "distinct", "distribution", "s", "mean", "sd", "args", "locale",
+    "words", "when", "min", "max", "within", "time_of_day", "length", "shape", "decimals",
+)
+DISTRIBUTIONS = ("uniform", "zipf", "normal")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One column's generator: the kind, its argument, and the modifiers that shape the values."""
+
+    table: str
+    column: str
+    kind: str
+    arg: Any
+    null_fraction: float = 0.0
+    unique: bool = False
+    distinct: int | None = None
+    distribution: str = "uniform"
+    s: float = 1.1  # zipf exponent
+    mean: float | None = None
+    sd: float | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f"tables.{self.table}.columns.{self.column}"
+
+    def depends_on(self) -> tuple[str, ...]:
+        """Columns of the same table that must be generated first."""
+        deps: list[str] = []
+        if self.kind == "copy":
+            deps.append(str(self.arg).split(".", 1)[0])
+        if self.kind == "after":
+            deps.append(str(self.arg).split(".", 1)[0])
+        when = self.options.get("when")
+        if isinstance(when, Mapping):
+            deps.extend(str(k) for k in when)
+        within = self.options.get("within")
+        if within:
+            deps.append(str(within))
+        if self.kind == "json":
+            for sub in self.arg.values():
+                deps.extend(sub.depends_on())
+        if self.kind == "array":
+            deps.extend(self.arg.depends_on())
+        return tuple(d for d in deps if d != self.column)
+
+
+def parse_rule(table: str, column: str, raw: Any) -> Rule:
+    """Turn a YAML rule into a Rule; a bare scalar is a constant value."""
+    where = f"tables.{table}.columns.{column}"
+    if not isinstance(raw, Mapping):
+        return Rule(table, column, "value", raw)
+    kinds = [k for k in raw if k in KINDS]
+    unknown = [k for k in raw if k not in KINDS and k not in MODIFIERS]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], KINDS + MODIFIERS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else f" (kinds: {', '.join(KINDS)})"
+        raise SeedError(f"{where}: unknown key '{unknown[0]}'{hint}")
+    if len(kinds) != 1:
+        raise SeedError(f"{where}: a rule has exactly one kind of {', '.join(KINDS)}; found {kinds or 'none'}")
+    kind = kinds[0]
+    arg = raw[kind]
+    null_fraction = float(raw.get("null_fraction", 0.0))
+    if not 0.0 <= null_fraction <= 1.0:
+        raise SeedError(f"{where}: null_fraction must be between 0 and 1, not {null_fraction}")
+    distribution = str(raw.get("distribution", "uniform"))
+    if distribution not in DISTRIBUTIONS:
+        raise SeedError(f"{where}: distribution '{distribution}' is not one of {', '.join(DISTRIBUTIONS)}")
+    options = {k: v for k, v in raw.items() if k in MODIFIERS}
+    if kind == "choice":
+        arg = _parse_choice(where, arg)
+    elif kind == "json":
+        if not isinstance(arg, Mapping) or not arg:
+            raise SeedError(f"{where}: json takes a mapping of field: rule")
+        arg = {str(k): parse_rule(table, f"{column}.{k}", v) for k, v in arg.items()}
+    elif kind == "array":
+        arg = parse_rule(table, f"{column}[]", arg)
+    elif kind in ("ref", "copy", "after"):
+        if not isinstance(arg, str) or not re.fullmatch(r"\w+\.\w+|\w+", arg):
+            raise SeedError(f"{where}: {kind} takes 'table.column' (or 'column' for after), not {arg!r}")
+    elif kind in ("int", "numeric", "date", "timestamp") and arg is not None and not isinstance(arg, Mapping):
+        raise SeedError(f"{where}: {kind} takes a mapping such as {{min: .., max: ..}} or {{start: .., end: ..}}")
+    s_value = float(raw.get("s", 1.1))
+    if distribution == "zipf" and s_value <= 0:
+        raise SeedError(f"{where}: zipf exponent s must be positive")
+    distinct = raw.get("distinct")
+    if distinct is not None and (not isinstance(distinct, int) or distinct < 1):
+        raise SeedError(f"{where}: distinct must be a positive whole number")
+    return Rule(
+        table=table, column=column, kind=kind, arg=arg, null_fraction=null_fraction,
+        unique=bool(raw.get("unique", False)), distinct=distinct, distribution=distribution,
+        s=s_value, mean=_opt_float(raw.get("mean")), sd=_opt_float(raw.get("sd")), options=options,
+    )
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _parse_choice(where: str, arg: Any) -> tuple[tuple[Any, ...], tuple[float, ...]]:
+    if isinstance(arg, list) and arg:
+        return tuple(arg), tuple(1.0 / len(arg) for _ in arg)
+    if isinstance(arg, Mapping) and arg:
+        values = tuple(arg.keys())
+        weights = tuple(float(w) for w in arg.values())
+        if any(w < 0 for w in weights):
+            raise SeedError(f"{where}: choice weights must not be negative")
+        total = sum(weights)
+        if abs(total - 1.0) > 1e-6:
+            raise SeedError(f"{where}: choice weights sum to {total:g}, not 1")
+        return values, weights
+    raise SeedError(f"{where}: choice takes a list of values or a mapping value: weight")
+
+
+def infer_rule(table: Table, column: Column) -> Rule | None:
+    """A generator for a column the workload did not describe; None leaves it to its DEFAULT."""
+    name = column.name
+    fk = next((f for f in table.foreign_keys if f.columns == (name,)), None)
+    unique = any(u == (name,) for u in table.unique_sets)
+    if column.generated:
+        return None
+    if fk is not None:
+        nf = 0.0 if column.not_null else 0.1
+        return Rule(table.name, name, "ref", f"{fk.ref_table}.{fk.ref_columns[0]}", null_fraction=nf, unique=unique)
+    if table.primary_key == (name,) or column.identity or (column.default or "").startswith("nextval("):
+        if _is_int(column.type):
+            return Rule(table.name, name, "sequence", {"start": 1})
+        if column.type == "uuid":
+            return Rule(table.name, name, "uuid", True, unique=True)
+    if column.check_values:
+        return Rule(table.name, name, "choice", (column.check_values, tuple(1 / len(column.check_values) for _ in column.check_values)))
+    if column.default is not None and not unique:
+        return Rule(table.name, name, "default", True)
+    nf = 0.0 if column.not_null else 0.1
+    t = column.type
+    if t.endswith("[]"):
+        return Rule(table.name, name, "array", Rule(table.name, name, "text", "word"), null_fraction=nf,
+                    options={"length": [0, 3]})
+    if _is_int(t):
+        return Rule(table.name, name, "int", {"min": 0, "max": 1000}, null_fraction=nf, unique=unique)
+    if t.startswith(("numeric", "double", "real")):
+        return Rule(table.name, name, "numeric", {"min": 0, "max": 1000}, null_fraction=nf)
+    if t == "boolean":
+        return Rule(table.name, name, "bool", 0.5, null_fraction=nf)
+    if t == "date":
+        return Rule(table.name, name, "date", {}, null_fraction=nf)
+    if t.startswith("timestamp"):
+        return Rule(table.name, name, "timestamp", {}, null_fraction=nf)
+    if t in ("json", "jsonb"):
+        return Rule(table.name, name, "json", {"n": Rule(table.name, f"{name}.n", "int", {"min": 0, "max": 100})},
+                    null_fraction=nf)
+    if t == "uuid":
+        return Rule(table.name, name, "uuid", True, null_fraction=nf, unique=unique)
+    return Rule(table.name, name, "faker", _faker_for_name(name), null_fraction=nf, unique=unique)
+
+
+def _faker_for_name(name: str) -> str:
+    n = name.lower()
+    for key, provider in (
+        ("email", "email"), ("first_name", "first_name"), ("last_name", "last_name"), ("name", "name"),
+        ("slug", "slug"), ("url", "url"), ("phone", "phone_number"), ("city", "city"), ("country", "country"),
+        ("address", "street_address"), ("title", "sentence"), ("description", "paragraph"), ("body", "paragraph"),
+    ):
+        if key in n:
+            return provider
+    return "word"
+
+
+def _is_int(type_name: str) -> bool:
+    return type_name in ("integer", "bigint", "smallint")
+
+
+def parse_instant(where: str, value: Any, default: datetime) -> datetime:
+    """A date or timestamp bound from YAML (YAML may already have parsed it)."""
+    if value is None:
+        return default
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise SeedError(f"{where}: '{value}' is not a date or timestamp (YYYY-MM-DD[ HH:MM:SS])") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w|y)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31_536_000}
+
+
+def parse_duration(where: str, value: Any) -> float:
+    """'90m', '2h', '30d' (or a number of seconds) as seconds."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    m = _DURATION.match(str(value))
+    if not m:
+        raise SeedError(f"{where}: '{value}' is not a duration such as 90m, 2h, 30d")
+    return float(m.group(1)) * _UNIT_SECONDS[m.group(2)]

