@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from faker import Faker
@@ -311,25 +312,34 @@ def _gen_text(rule: Rule, ctx: Context, n: int) -> Col:
     lo, hi = (words_opt if isinstance(words_opt, list) and len(words_opt) == 2 else default_words)
     vocab_arr = np.asarray(vocabulary(str(rule.options.get("locale", "en_US"))), dtype=object)
     distinct = n if rule.unique else min(n, rule.distinct or 200_000)
+    if style == "word":
+        distinct = min(distinct, len(vocab_arr))
     rng = ctx.rng(rule.column, "text")
-    lengths = rng.integers(int(lo), int(hi) + 1, distinct)
-    # Zipf-like word frequencies, as in natural language, so common words are common.
-    word_idx = _indices(Rule(rule.table, rule.column, "text", None, distribution="zipf", s=1.0),
-                        rng, len(vocab_arr), int(lengths.sum()))
-    words = vocab_arr[word_idx]
-    offsets = pa.array(np.r_[0, np.cumsum(lengths)].astype(np.int32))
-    word_lists = pa.ListArray.from_arrays(offsets, pa.array(words, type=pa.string()))
-    joined = pc.binary_join(word_lists, " ")
-    if style != "word":
-        joined = pc.utf8_capitalize(joined)
-    if style in ("sentence", "paragraph"):
-        joined = pc.binary_join_element_wise(joined, ".", "")
-    sentences = joined.to_numpy(zero_copy_only=False)
-    pool = np.asarray(sentences, dtype=object)
+    pool = pd.unique(_sentences(rng, vocab_arr, style, int(lo), int(hi), distinct))
+    for _ in range(5):  # short sentences collide: top up until the pool holds `distinct` values
+        if len(pool) >= distinct:
+            break
+        extra = _sentences(rng, vocab_arr, style, int(lo), int(hi), 2 * (distinct - len(pool)) + 16)
+        pool = pd.unique(np.concatenate([pool, extra]))
+    pool = np.asarray(pool[:distinct], dtype=object)
     values = pool if rule.unique else _sample_pool(rule, ctx, pool, n)
     if rule.unique:
         values = make_unique(values)
     return Col(TEXT, values)
+
+
+def _sentences(rng: np.random.Generator, vocab: np.ndarray, style: str, lo: int, hi: int, count: int) -> np.ndarray:
+    """`count` random sentences of lo..hi words, with zipf word frequencies as in real text."""
+    lengths = rng.integers(lo, hi + 1, count)
+    word_rule = Rule("", "", "text", None, distribution="zipf", s=1.0)
+    words = vocab[_indices(word_rule, rng, len(vocab), int(lengths.sum()))]
+    offsets = pa.array(np.r_[0, np.cumsum(lengths)].astype(np.int32))
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, pa.array(words, type=pa.string())), " ")
+    if style != "word":
+        joined = pc.utf8_capitalize(joined)
+    if style in ("sentence", "paragraph"):
+        joined = pc.binary_join_element_wise(joined, ".", "")
+    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
 
 
 _VOCABULARIES: dict[str, list[str]] = {}

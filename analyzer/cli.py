@@ -1,0 +1,171 @@
+"""The `pg-analyzer` command line: parse arguments, call the library, render, choose the exit code.
+
+Exit codes: 0 every expectation holds, 1 an expectation or check failed (or a regression),
+2 bad input or a target error (one line on stderr; the traceback only with --verbose),
+130 interrupted (after cleaning up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import traceback
+from pathlib import Path
+from types import FrameType
+from typing import Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from analyzer import __version__
+from analyzer.errors import AnalyzerError
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class RichReporter:
+    """Progress bars and one-line messages on stderr, so stdout stays clean for summaries."""
+
+    def __init__(self, console: Console, enabled: bool = True) -> None:
+        self.console = console
+        self.enabled = enabled
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def message(self, text: str) -> None:
+        if self.enabled:
+            self.console.print(f"[dim]· {text}[/dim]")
+
+    def start(self, label: str, total: float) -> None:
+        if not self.enabled:
+            return
+        self.finish()
+        self._progress = Progress(
+            TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.completed:>12,.0f}/{task.total:,.0f}"),
+            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=self.console, transient=False,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(label, total=total, rate="")
+
+    def advance(self, amount: float = 1) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task, amount)
+            task = self._progress.tasks[0]
+            if task.elapsed and task.total and task.total > 100:
+                self._progress.update(self._task, rate=f"{task.completed / task.elapsed:,.0f} rows/s")
+
+    def finish(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+            self._task = None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pg-analyzer",
+        description="Seed PostgreSQL with representative data, replay a workload under EXPLAIN, check plans.",
+    )
+    parser.add_argument("--version", action="version", version=f"pg-analyzer {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def target_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("workload", type=Path, help="workload file (YAML)")
+        p.add_argument("--dsn", help="existing server (default: DATABASE_URL, PG* variables, else an embedded server)")
+        p.add_argument("--scale", type=float, help="multiply every table's rows (default: the workload's scale)")
+        p.add_argument("--seed", type=int, help="random seed (default: the workload's seed)")
+        p.add_argument("--scratch", action="store_true", help="work in a scratch database on the --dsn server, dropped at the end")
+        p.add_argument("--allow-ddl", action="store_true", help="allow creating the schema in the --dsn database")
+        mode = p.add_mutually_exclusive_group()
+        mode.add_argument("--append", action="store_true", help="seed into tables that already hold rows")
+        mode.add_argument("--replace", action="store_true", help="truncate the workload's tables and re-seed them")
+        p.add_argument("--verbose", "-v", action="store_true", help="tracebacks on errors")
+        p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+    run = sub.add_parser("run", help="seed, replay and check a workload; write reports")
+    target_options(run)
+    run.add_argument("--out", type=Path, help="output folder (default: reports/<workload>-<timestamp>/)")
+
+    seed = sub.add_parser("seed", help="create the schema where absent and seed it, without replaying")
+    target_options(seed)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    err = Console(stderr=True, highlight=False)
+    out = Console(highlight=False)
+    reporter = RichReporter(err, enabled=not args.quiet)
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        if args.command == "run":
+            return _cmd_run(args, out, reporter)
+        if args.command == "seed":
+            return _cmd_seed(args, out, reporter)
+        parser.error(f"unknown command {args.command}")
+    except AnalyzerError as e:
+        reporter.finish()
+        if args.verbose:
+            traceback.print_exc()
+        err.print(f"[bold red]error:[/bold red] {e}", soft_wrap=True)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        reporter.finish()
+        err.print("[yellow]interrupted: everything the run created was removed[/yellow]")
+        return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return EXIT_ERROR
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM unwinds like Ctrl-C, so every cleanup in `finally` blocks runs."""
+    raise KeyboardInterrupt
+
+
+def _options(args: argparse.Namespace, replay: bool) -> "RunOptions":
+    from analyzer.runner import RunOptions
+
+    mode = "append" if args.append else "replace" if args.replace else "empty"
+    return RunOptions(
+        workload_path=args.workload, dsn=args.dsn, scale=args.scale, seed=args.seed,
+        allow_ddl=args.allow_ddl, scratch=args.scratch, seed_mode=mode, replay=replay,
+    )
+
+
+def _cmd_run(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+    from analyzer.outputs import default_out_dir, write_outputs
+    from analyzer.report.console import print_summary
+    from analyzer.runner import run_workload
+
+    report = run_workload(_options(args, replay=True), reporter)
+    out_dir = args.out or default_out_dir(report.workload)
+    written = write_outputs(report, out_dir)
+    print_summary(report, out)
+    out.print(f"reports: {', '.join(str(p) for p in written)}")
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def _cmd_seed(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+    from analyzer.runner import run_workload
+
+    report = run_workload(_options(args, replay=False), reporter)
+    seeding = report.seeding
+    if seeding is None or seeding.skipped:
+        out.print(f"nothing seeded: {seeding.skipped if seeding else 'no seeding rules'}")
+        return EXIT_OK
+    for t in seeding.tables:
+        rate = t.rows / t.seconds if t.seconds else 0
+        out.print(f"{t.table:<20} {t.rows:>12,} rows  {t.seconds:7.2f} s  {rate:>12,.0f} rows/s")
+    out.print(f"seeded in {seeding.seconds:.1f} s (scale {seeding.scale:g}, seed {seeding.seed})")
+    if report.server.target == "embedded":
+        out.print("[dim]the embedded server is removed at exit: use --dsn to keep the data[/dim]")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Replay declared statements under EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON).
+
+Each statement runs with several sampled parameter sets: warm-up runs first, then timed
+runs, within a time budget (a statement that takes seconds gets fewer runs, never fewer
+than three). Every run is inside a transaction that is rolled back, so statements that
+modify data leave nothing behind, and read-only statements run READ ONLY.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pglast
+import psycopg
+from psycopg import sql
+
+from analyzer.errors import QueryError
+from analyzer.plan import ExplainResult, parse_explain
+from analyzer.progress import Reporter, SilentReporter
+from analyzer.workload import ReplaySettings, Statement
+
+MIN_TIMED_RUNS = 3
+
+
+@dataclass
+class ParamSetResult:
+    """The timed runs of one parameter set and the plan of its last run."""
+
+    params: Mapping[str, Any]
+    timings_ms: list[float] = field(default_factory=list)
+    planning_ms: list[float] = field(default_factory=list)
+    plan: ExplainResult | None = None
+
+
+@dataclass
+class Measurement:
+    """Everything replay measured for one statement."""
+
+    statement: Statement
+    sets: list[ParamSetResult]
+    modifies_data: bool
+    error: str | None = None
+
+    @property
+    def timings_ms(self) -> list[float]:
+        return [t for s in self.sets for t in s.timings_ms]
+
+    @property
+    def plans(self) -> list[ExplainResult]:
+        return [s.plan for s in self.sets if s.plan is not None]
+
+
+def modifies_data(stmt: Statement) -> bool:
+    """True for INSERT/UPDATE/DELETE/MERGE, data-modifying CTEs and SELECT ... FOR UPDATE."""
+    try:
+        tree = pglast.parse_sql(stmt.positional_sql)
+    except pglast.parser.ParseError:
+        return True
+    for raw in tree:
+        node = raw.stmt
+        if type(node).__name__ != "SelectStmt":
+            return True
+        if getattr(node, "lockingClause", None):
+            return True
+        with_clause = getattr(node, "withClause", None)
+        if with_clause is not None:
+            for cte in with_clause.ctes or ():
+                if type(cte.ctequery).__name__ != "SelectStmt":
+                    return True
+    return False
+
+
+def check_syntax(stmt: Statement, where: str) -> None:
+    """Fail at load time, naming the statement, when PostgreSQL's parser rejects its SQL."""
+    try:
+        pglast.parse_sql(stmt.positional_sql)
+    except pglast.parser.ParseError as e:
+        raise QueryError(f"{where}: SQL syntax error: {e.args[0]}") from None
+
+
+def apply_session_settings(conn: psycopg.Connection, settings: ReplaySettings) -> None:
+    """Pin planner noise (jit, parallel workers) and whatever the workload asks for."""
+    for name, value in settings.settings.items():
+        conn.execute(sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+
+
+def validate_statement(conn: psycopg.Connection, stmt: Statement, where: str) -> None:
+    """Plan the statement once with NULL parameters: unknown tables and columns fail here, early."""
+    params = {name: None for name in stmt.param_order}
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql), params)  # type: ignore[arg-type]
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedFunction,
+            psycopg.errors.SyntaxError) as e:
+        raise QueryError(f"{where}: {e.diag.message_primary}") from None
+    except psycopg.Error:
+        pass  # NULL parameters may not type-check; replay reports what really fails
+
+
+def replay_statement(
+    conn: psycopg.Connection,
+    stmt: Statement,
+    param_sets: list[dict[str, Any]],
+    settings: ReplaySettings,
+    reporter: Reporter | None = None,
+) -> Measurement:
+    """Warm up, then time the statement under EXPLAIN ANALYZE for each parameter set."""
+    reporter = reporter or SilentReporter()
+    writes = modifies_data(stmt)
+    measurement = Measurement(statement=stmt, sets=[ParamSetResult(p) for p in param_sets], modifies_data=writes)
+    timeout_ms = int(settings.statement_timeout_s * 1000)
+    conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(timeout_ms)))
+    try:
+        first = measurement.sets[0]
+        started = time.perf_counter()
+        for _ in range(max(settings.warmup, 1)):
+            _explain(conn, stmt, first.params, writes)
+        per_run_s = max((time.perf_counter() - started) / max(settings.warmup, 1), 1e-4)
+        active = measurement.sets[: max(1, min(len(param_sets), _affordable_sets(settings, per_run_s)))]
+        measurement.sets = active
+        runs_each = _runs_per_set(settings, len(active), per_run_s)
+        for result in active:
+            if result is not first:
+                for _ in range(settings.warmup):
+                    _explain(conn, stmt, result.params, writes)
+            for _ in range(runs_each):
+                plan = _explain(conn, stmt, result.params, writes)
+                result.timings_ms.append(plan.execution_ms or 0.0)
+                result.planning_ms.append(plan.planning_ms or 0.0)
+                result.plan = plan
+                reporter.advance(1 / (runs_each * len(active)))
+        _top_up(conn, stmt, measurement, writes)
+    except psycopg.errors.QueryCanceled:
+        measurement.error = f"timed out after {settings.statement_timeout_s:g}s (statement_timeout)"
+    except psycopg.Error as e:
+        measurement.error = _describe(e)
+    finally:
+        conn.execute("RESET statement_timeout")
+    return measurement
+
+
+def _runs_per_set(settings: ReplaySettings, sets: int, per_run_s: float) -> int:
+    affordable = math.floor(settings.budget_s / (per_run_s * max(sets, 1)))
+    return max(1, min(settings.runs, affordable))
+
+
+def _affordable_sets(settings: ReplaySettings, per_run_s: float) -> int:
+    return max(1, math.floor(settings.budget_s / (per_run_s * MIN_TIMED_RUNS)))
+
+
+def _top_up(conn: psycopg.Connection, stmt: Statement, m: Measurement, writes: bool) -> None:
+    """Never fewer than three timed runs in all, however slow the statement."""
+    target = m.sets[0]
+    while len(m.timings_ms) < MIN_TIMED_RUNS:
+        plan = _explain(conn, stmt, target.params, writes)
+        target.timings_ms.append(plan.execution_ms or 0.0)
+        target.planning_ms.append(plan.planning_ms or 0.0)
+        target.plan = plan
+
+
+def _explain(conn: psycopg.Connection, stmt: Statement, params: Mapping[str, Any], writes: bool) -> ExplainResult:
+    query = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql)  # type: ignore[arg-type]
+    with conn.transaction(force_rollback=True):
+        if not writes:
+            conn.execute("SET TRANSACTION READ ONLY")
+        row = conn.execute(query, dict(params)).fetchone()
+    if row is None:
+        raise QueryError(f"query '{stmt.name}': EXPLAIN returned nothing")
+    return parse_explain(row[0])
+
+
+def _describe(e: psycopg.Error) -> str:
+    diag = e.diag
+    text = diag.message_primary or str(e).splitlines()[0]
+    if diag.sqlstate:
+        text = f"{text} (SQLSTATE {diag.sqlstate})"
+    return text

@@ -1,0 +1,287 @@
+"""One whole run: target, schema, seed, replay, checks, report model.
+
+This is the library entry point behind `pg-analyzer run` and `pg-analyzer seed`. It never
+prints; progress goes to a Reporter. What the run may do to the target is decided here:
+an embedded server or a scratch database is the tool's own; an existing database gets no
+DDL without --allow-ddl and is seeded only where its tables are empty (or with --replace).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import conninfo as pg_conninfo
+from psycopg import sql
+
+from analyzer.catalog import read_catalog, server_info, table_row_estimates
+from analyzer.checks import QueryRun, evaluate_expectations, run_builtin_checks
+from analyzer.errors import AnalyzerError, TargetError
+from analyzer.params import sample_param_sets
+from analyzer.progress import Reporter, SilentReporter
+from analyzer.replay import (
+    Measurement, apply_session_settings, check_syntax, replay_statement, validate_statement,
+)
+from analyzer.report.model import CheckOutcome, QueryReport, RunReport, SeedSummary, ServerInfo
+from analyzer.seeding.loader import seed_workload
+from analyzer.targets import Target, connect, open_target
+from analyzer.workload import Statement, Workload, load_workload
+
+SCRATCH_PREFIX = "pg_analyzer_scratch_"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the user asked for on the command line."""
+
+    workload_path: Path
+    dsn: str | None = None
+    scale: float | None = None
+    seed: int | None = None
+    allow_ddl: bool = False
+    scratch: bool = False
+    seed_mode: str = "empty"  # empty, append, replace
+    replay: bool = True
+
+
+@dataclass
+class Session:
+    """A connected target with what this run may do to it."""
+
+    target: Target
+    conn: psycopg.Connection
+    conninfo: str
+    may_ddl: bool
+    run_id: str
+
+
+def run_workload(options: RunOptions, reporter: Reporter | None = None) -> RunReport:
+    """Run a workload end to end and return the report model."""
+    reporter = reporter or SilentReporter()
+    started = time.perf_counter()
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    workload = load_workload(options.workload_path)
+    for stmt in workload.queries + workload.writes:
+        check_syntax(stmt, _where(workload, stmt))
+    scale = options.scale if options.scale is not None else workload.scale
+    seed = options.seed if options.seed is not None else workload.default_seed
+    run_id = uuid.uuid4().hex[:12]
+    with open_session(options, run_id, reporter) as session:
+        version, version_num, settings = server_info(session.conn)
+        server = ServerInfo(
+            version=version, version_num=version_num, target=session.target.kind,
+            dsn_masked=session.target.dsn_masked, settings=settings,
+        )
+        notes = [session.target.note] if session.target.note else []
+        seeding = prepare_data(session, workload, options, scale, seed, reporter, notes)
+        queries: list[QueryReport] = []
+        if options.replay:
+            queries = replay_workload(session.conn, workload, seed, reporter)
+    return RunReport(
+        workload=workload.name,
+        workload_path=str(options.workload_path),
+        run_id=run_id,
+        started_at=started_at,
+        duration_s=round(time.perf_counter() - started, 3),
+        server=server,
+        queries=tuple(queries),
+        seeding=seeding,
+        notes=tuple(notes),
+    )
+
+
+@contextmanager
+def open_session(options: RunOptions, run_id: str, reporter: Reporter) -> Iterator[Session]:
+    """Connect to the target (starting or creating it as needed); clean up whatever happens."""
+    with open_target(options.dsn, reporter.message) as target:
+        if options.scratch and target.kind != "embedded":
+            with scratch_database(target, run_id, reporter) as conninfo:
+                conn = connect(conninfo, dsn_masked=target.dsn_masked)
+                try:
+                    yield Session(target, conn, conninfo, may_ddl=True, run_id=run_id)
+                finally:
+                    conn.close()
+            return
+        conn = connect(target.conninfo, dsn_masked=target.dsn_masked)
+        try:
+            yield Session(target, conn, target.conninfo, may_ddl=target.owned or options.allow_ddl, run_id=run_id)
+        finally:
+            conn.close()
+
+
+@contextmanager
+def scratch_database(target: Target, run_id: str, reporter: Reporter) -> Iterator[str]:
+    """A database created for this run on the target's server, dropped at the end."""
+    name = SCRATCH_PREFIX + run_id
+    admin = connect(target.conninfo, dsn_masked=target.dsn_masked)
+    try:
+        try:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            admin.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    sql.Identifier(name), sql.Literal(f"pg-analyzer scratch database, run {run_id}")
+                )
+            )
+        except psycopg.errors.InsufficientPrivilege:
+            raise TargetError(
+                f"{target.dsn_masked}: this role may not CREATE DATABASE, so --scratch cannot work; "
+                "ask for CREATEDB or run without --scratch"
+            ) from None
+        reporter.message(f"created scratch database {name}")
+        params = pg_conninfo.conninfo_to_dict(target.conninfo)
+        params["dbname"] = name
+        yield pg_conninfo.make_conninfo(**params)
+    finally:
+        try:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        except psycopg.Error:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.close()
+
+
+def prepare_data(
+    session: Session, workload: Workload, options: RunOptions, scale: float, seed: int,
+    reporter: Reporter, notes: list[str],
+) -> SeedSummary | None:
+    """Create the schema where it is absent and allowed, and seed empty tables."""
+    conn = session.conn
+    if not workload.seed_data:
+        notes.append("seed: false: the data already in the database is analyzed as it is")
+        return SeedSummary(scale=scale, seed=seed, seconds=0.0, skipped="the workload sets seed: false")
+    catalog = read_catalog(conn)
+    wanted = list(workload.tables)
+    missing = [t for t in wanted if t not in catalog.tables]
+    if missing and workload.schema_sql is not None:
+        if len(missing) != len(wanted):
+            raise TargetError(
+                f"{session.target.dsn_masked}: some workload tables exist and some do not "
+                f"(missing: {', '.join(missing)}); the tool will not mix its schema into yours"
+            )
+        if not session.may_ddl:
+            raise TargetError(
+                f"{session.target.dsn_masked}: the workload's tables do not exist here; pass --scratch to work "
+                "in a scratch database, or --allow-ddl to create them in this one"
+            )
+        reporter.message("creating the schema")
+        try:
+            with conn.transaction():
+                conn.execute(workload.schema_sql)  # type: ignore[arg-type]
+        except psycopg.Error as e:
+            raise AnalyzerError(f"{workload.path}: schema: {e.diag.message_primary or e}") from None
+    elif missing:
+        raise TargetError(f"{session.target.dsn_masked}: tables {', '.join(missing)} do not exist and the workload has no schema")
+    else:
+        populated = [t for t in wanted if _has_rows(conn, t)]
+        if populated and options.seed_mode == "empty":
+            notes.append(
+                f"tables already hold rows ({', '.join(populated)}): analyzed as they are, nothing seeded "
+                "(--replace re-seeds them)"
+            )
+            return SeedSummary(scale=scale, seed=seed, seconds=0.0, skipped="tables already hold rows")
+    return seed_workload(conn, workload, scale=scale, seed=seed, mode=options.seed_mode, reporter=reporter)
+
+
+def _has_rows(conn: psycopg.Connection, table: str) -> bool:
+    row = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))).fetchone()
+    return bool(row and row[0])
+
+
+def _where(workload: Workload, stmt: Statement) -> str:
+    return f"{workload.path}:{stmt.line}: query '{stmt.name}'"
+
+
+def replay_workload(conn: psycopg.Connection, workload: Workload, seed: int, reporter: Reporter) -> list[QueryReport]:
+    """Replay every declared query and judge its plans."""
+    apply_session_settings(conn, workload.replay)
+    for stmt in workload.queries:
+        validate_statement(conn, stmt, _where(workload, stmt))
+    table_rows = table_row_estimates(conn)
+    reports: list[QueryReport] = []
+    reporter.start("replay", len(workload.queries))
+    try:
+        for stmt in workload.queries:
+            param_sets = sample_param_sets(conn, stmt, workload.replay.param_sets, seed)
+            measurement = replay_statement(conn, stmt, param_sets, workload.replay, reporter)
+            reports.append(query_report(measurement, workload, table_rows))
+    finally:
+        reporter.finish()
+    return reports
+
+
+def query_report(m: Measurement, workload: Workload, table_rows: dict[str, int]) -> QueryReport:
+    """Turn a measurement into the report entry: timings, representative plan, checks."""
+    stmt = m.statement
+    params = tuple(_jsonable_params(s.params) for s in m.sets)
+    if m.error is not None or not m.plans:
+        return QueryReport(
+            name=stmt.name, weight=stmt.weight, sql=stmt.sql, params=params, median_ms=None, p95_ms=None,
+            timings_ms=tuple(m.timings_ms), planning_ms=None, shared_hit=0, shared_read=0, plan=None,
+            error=m.error or "no plan was measured", modifies_data=m.modifies_data,
+            checks=(CheckOutcome("replay", False, "error", m.error or "no plan was measured", None, "builtin"),),
+        )
+    representative = _representative(m)
+    plan = representative.plan
+    assert plan is not None
+    run = QueryRun(
+        plans=tuple(s.plan for s in m.sets if s.plan is not None),
+        params=tuple(s.params for s in m.sets if s.plan is not None),
+        timings_ms=tuple(m.timings_ms),
+        planning_ms=tuple(t for s in m.sets for t in s.planning_ms),
+    )
+    results = list(evaluate_expectations(stmt.expect, run, workload.thresholds, table_rows))
+    seen: set[tuple[str, str | None]] = set()
+    for p in run.plans:
+        for finding in run_builtin_checks(p, workload.thresholds, table_rows):
+            key = (finding.name, finding.node_path)
+            if key not in seen:
+                seen.add(key)
+                results.append(finding)
+    timings = sorted(m.timings_ms)
+    buffers = plan.total_buffers
+    return QueryReport(
+        name=stmt.name,
+        weight=stmt.weight,
+        sql=stmt.sql,
+        params=params,
+        median_ms=round(statistics.median(timings), 4),
+        p95_ms=round(_percentile(timings, 95), 4),
+        timings_ms=tuple(round(t, 4) for t in m.timings_ms),
+        planning_ms=round(statistics.median([t for s in m.sets for t in s.planning_ms]), 4),
+        shared_hit=buffers.shared_hit,
+        shared_read=buffers.shared_read,
+        plan=plan.raw,
+        checks=tuple(CheckOutcome(**r.to_json()) for r in results),
+        plans_by_params=tuple(s.plan.raw for s in m.sets if s.plan is not None),
+        rows=plan.root.actual_rows,
+        modifies_data=m.modifies_data,
+    )
+
+
+def _representative(m: Measurement) -> Any:
+    """The parameter set whose median time is the median of all sets."""
+    measured = [s for s in m.sets if s.plan is not None and s.timings_ms]
+    ranked = sorted(measured, key=lambda s: statistics.median(s.timings_ms))
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def _percentile(sorted_values: list[float], pct: float) -> float:
+    if not sorted_values:
+        return 0.0
+    k = (len(sorted_values) - 1) * pct / 100
+    lo, hi = int(k), min(int(k) + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def _jsonable_params(params: Any) -> dict[str, Any]:
+    out = {}
+    for k, v in dict(params).items():
+        out[k] = v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
+    return out

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzer.errors import WorkloadError
+from analyzer.workload import load_workload, workload_json_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_project_management_workload_loads() -> None:
+    w = load_workload(ROOT / "workloads" / "project_management.yaml")
+    assert w.name == "project_management"
+    assert w.schema_sql is not None and "CREATE TABLE tasks" in w.schema_sql
+    assert len(w.queries) >= 10
+    assert w.tables["tasks"].rows == 1_000_000
+    q = next(q for q in w.queries if q.name == "project_tasks_by_status")
+    assert q.param_order == ("project_id", "status")
+    assert q.params["project_id"].kind == "sample" and q.params["project_id"].table == "tasks"
+    assert q.params["status"].values == ("todo", "in_progress")
+    assert "$1" in q.positional_sql and "%(project_id)s" in q.psycopg_sql
+    assert w.replay.settings["jit"] == "off"
+
+
+def test_every_shipped_workload_validates_against_the_json_schema() -> None:
+    import jsonschema
+    import yaml
+
+    schema = workload_json_schema()
+    for path in (ROOT / "workloads").glob("*.yaml"):
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "w.yaml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("name: x\n", "w.yaml:1: top level: 'queries' is required"),
+        ("name: x\nqueries:\n  - name: a\n    sql: SELECT :v\n", "sql uses :v but params does not define it"),
+        ("name: x\nqueries:\n  - name: a\n    sql: SELECT 1\n    params: {v: 1}\n", "params.v is not used"),
+        ("name: x\nqueries:\n  - name: a\n    sql: SELECT 1\n  - name: a\n    sql: SELECT 2\n", "w.yaml:4: query 'a': the name is used twice"),
+        ("name: x\nqueries:\n  - name: a\n    sql: SELECT 1\n    weight: -1\n", "w.yaml:5: queries['a'].weight"),
+        ("name: x\nqueries:\n  - name: a\n    sql: SELECT :p\n    params: {p: {sample: nodot}}\n", "queries['a'].params.p"),
+        ("name: x\nschema: missing.sql\nqueries:\n  - {name: a, sql: SELECT 1}\n", "schema: cannot read missing.sql"),
+    ],
+)
+def test_errors_name_file_line_and_key(tmp_path: Path, body: str, expected: str) -> None:
+    with pytest.raises(WorkloadError) as info:
+        load_workload(_write(tmp_path, body))
+    message = str(info.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_unknown_expectation_key_names_the_query(tmp_path: Path) -> None:
+    body = "name: x\nqueries:\n  - name: a\n    sql: SELECT 1\n    expect: {max_msec: 5}\n"
+    with pytest.raises(WorkloadError) as info:
+        load_workload(_write(tmp_path, body))
+    assert "query 'a'" in str(info.value) and "max_msec" in str(info.value)
