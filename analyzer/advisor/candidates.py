@@ -1,0 +1,226 @@
+"""Index candidates from what the statements ask of each table (pure: no database).
+
+Composite btrees put equality columns first (most selective first), then one range column,
+then the ORDER BY columns so a LIMIT stops early; keyset row comparisons become the order
+columns. Constant predicates that select a small fraction of the table become the WHERE of
+a partial index. Expressions are indexed exactly as written. Full text, substring/regex,
+JSONB and array operators get GIN. Join columns without a supporting index get one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from analyzer.advisor.sqlshape import Predicate, TableAccess
+from analyzer.catalog import Catalog
+
+PARTIAL_MAX_FRACTION = 0.35  # a partial index pays off when its predicate keeps at most this much
+SPARSE_NULL_FRACTION = 0.5  # a join column that is mostly NULL gets `WHERE col IS NOT NULL`
+MAX_INCLUDE = 3
+
+Fraction = Callable[[str, str], float]  # (table, predicate SQL) -> fraction of rows it keeps
+Distinct = Callable[[str, str], float]  # (table, column) -> distinct values (estimate)
+NullFraction = Callable[[str, str], float]
+
+
+@dataclass(frozen=True)
+class IndexCandidate:
+    """An index worth building to find out: its definition and the queries it is meant for."""
+
+    table: str
+    keys: tuple[str, ...]  # columns, "(expression)", with " DESC" where the order needs it
+    kind: str  # btree, partial, expression, gin, fk, covering
+    method: str = "btree"
+    include: tuple[str, ...] = ()
+    where: str | None = None
+    opclass: str | None = None
+    extension: str | None = None
+    queries: tuple[str, ...] = ()
+    reason: str = ""
+
+    @property
+    def signature(self) -> str:
+        return f"{self.table}|{self.method}|{','.join(self.keys)}|{self.opclass}|{','.join(self.include)}|{self.where}"
+
+    @property
+    def name(self) -> str:
+        """A stable, recognizable name: pga_<table>_<first key>_<hash>."""
+        digest = hashlib.sha1(self.signature.encode()).hexdigest()[:8]
+        first = "".join(ch if ch.isalnum() else "_" for ch in self.keys[0].strip("()"))[:20].strip("_")
+        return f"pga_{self.table[:20]}_{first}_{digest}"
+
+    def ddl(self, name: str | None = None, concurrently: bool = False) -> str:
+        keys = ", ".join(f"{k} {self.opclass}" if self.opclass else k for k in self.keys)
+        sql = f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{name or self.name} ON {self.table}"
+        if self.method != "btree":
+            sql += f" USING {self.method}"
+        sql += f" ({keys})"
+        if self.include:
+            sql += f" INCLUDE ({', '.join(self.include)})"
+        if self.where:
+            sql += f" WHERE {self.where}"
+        return sql
+
+
+@dataclass
+class _Collector:
+    by_signature: dict[str, IndexCandidate] = field(default_factory=dict)
+
+    def add(self, cand: IndexCandidate) -> None:
+        old = self.by_signature.get(cand.signature)
+        if old is None:
+            self.by_signature[cand.signature] = cand
+        else:
+            queries = tuple(dict.fromkeys(old.queries + cand.queries))
+            self.by_signature[cand.signature] = replace(old, queries=queries)
+
+
+def generate_candidates(
+    accesses: Iterable[tuple[str, TableAccess]],
+    catalog: Catalog,
+    fraction: Fraction,
+    distinct: Distinct,
+    null_fraction: NullFraction,
+) -> list[IndexCandidate]:
+    """Candidates for every (query name, table access) pair, deduplicated, existing ones left out."""
+    out = _Collector()
+    for query, access in accesses:
+        table = catalog.table(access.table)
+        if table is None:
+            continue
+        for cand in _for_access(query, access, fraction, distinct, null_fraction, catalog):
+            if not _served_by_existing(cand, catalog):
+                out.add(cand)
+    return list(out.by_signature.values())
+
+
+def _for_access(
+    query: str, a: TableAccess, fraction: Fraction, distinct: Distinct, null_fraction: NullFraction, catalog: Catalog
+) -> list[IndexCandidate]:
+    found: list[IndexCandidate] = []
+    preds = a.predicates
+    found += _gin_candidates(query, a)
+    eq = [p for p in preds if p.op in ("eq", "in") and not (p.op == "in" and p.constant)]
+    const_in = [p for p in preds if p.op == "in" and p.constant]
+    ranges = [p for p in preds if p.op == "range"]
+    eq_keys = _ordered_unique([p.key for p in sorted(eq, key=lambda p: -_distinct_of(p, distinct))])
+    partial_preds = [p for p in preds if p.constant and p.op in ("is_null", "not_null", "ne", "in", "bool", "eq", "not_in")]
+    selective = [p for p in partial_preds if fraction(a.table, p.text) <= PARTIAL_MAX_FRACTION]
+    where = " AND ".join(p.text for p in selective) or None
+    where_cols = {p.column for p in selective if p.op != "in"}
+    order_keys = _order_keys(a, set(eq_keys))
+    for base_keys, why in _key_variants(eq_keys, const_in, ranges, order_keys, a.limit):
+        if not base_keys:
+            continue
+        kind = "expression" if any(k.startswith("(") for k in base_keys) else "btree"
+        found.append(IndexCandidate(a.table, tuple(base_keys), kind, queries=(query,), reason=why))
+        if where:
+            keys = tuple(k for k in base_keys if k not in where_cols) or tuple(base_keys)
+            found.append(IndexCandidate(a.table, keys, "partial", where=where, queries=(query,),
+                                        reason=f"{why}; only rows where {where}"))
+        covering = _include_columns(a, base_keys, catalog)
+        if covering:
+            found.append(IndexCandidate(a.table, tuple(base_keys), "covering", include=covering, queries=(query,),
+                                        reason=f"{why}; INCLUDE for an index-only scan"))
+    for p in preds:
+        if p.op == "join" and p.column is not None:
+            nulls = null_fraction(a.table, p.column)
+            kind = "fk" if _is_fk_column(catalog, a.table, p.column) else "btree"
+            where_join = f"{p.column} IS NOT NULL" if nulls >= SPARSE_NULL_FRACTION else None
+            found.append(IndexCandidate(
+                a.table, (p.column,), kind, where=where_join, queries=(query,),
+                reason=f"join on {a.table}.{p.column} = {p.other_table}.{p.other_column}",
+            ))
+    return found
+
+
+def _key_variants(
+    eq_keys: list[str], const_in: list[Predicate], ranges: list[Predicate], order_keys: list[str], limit: bool
+) -> list[tuple[list[str], str]]:
+    """Equality + range, and equality + ORDER BY (when a LIMIT can stop early)."""
+    variants: list[tuple[list[str], str]] = []
+    eq_desc = f"equality on {', '.join(eq_keys)}" if eq_keys else "no equality"
+    range_key = ranges[0].key if ranges else None
+    if order_keys and limit:
+        keys = eq_keys + [k for k in order_keys if k.split(" ")[0] not in eq_keys]
+        variants.append((keys, f"{eq_desc}, then ORDER BY {', '.join(order_keys)} so LIMIT stops early"))
+    if range_key is not None and (not order_keys or order_keys[0].split(" ")[0] != range_key):
+        variants.append((eq_keys + [range_key], f"{eq_desc}, then the range on {range_key}"))
+    if eq_keys and not variants:
+        variants.append((list(eq_keys), eq_desc))
+    if const_in and eq_keys:
+        # the IN list as a key column after the equalities, for when it is not selective enough for a WHERE
+        in_keys = eq_keys + [p.key for p in const_in if p.key not in eq_keys]
+        variants.append((in_keys, f"{eq_desc}, then {', '.join(p.key for p in const_in)} IN (...)"))
+    return variants
+
+
+def _order_keys(a: TableAccess, eq: set[str]) -> list[str]:
+    """ORDER BY columns of this table; DESC written only where directions are mixed."""
+    if not a.order_by:
+        return []
+    directions = {desc for _, desc in a.order_by}
+    mixed = len(directions) > 1
+    return [f"{col} DESC" if (desc and mixed) else col for col, desc in a.order_by if col not in eq]
+
+
+def _gin_candidates(query: str, a: TableAccess) -> list[IndexCandidate]:
+    found = []
+    for p in a.predicates:
+        if p.op == "fts" and p.expression is not None:
+            found.append(IndexCandidate(a.table, (f"({p.expression})",), "gin", method="gin", queries=(query,),
+                                        reason=f"full-text search {p.text}"))
+        elif p.op == "fts" and p.column is not None:
+            found.append(IndexCandidate(a.table, (p.column,), "gin", method="gin", queries=(query,),
+                                        reason=f"full-text search on {p.column}"))
+        elif p.op == "like":
+            found.append(IndexCandidate(a.table, (p.key,), "gin", method="gin", opclass="gin_trgm_ops",
+                                        extension="pg_trgm", queries=(query,),
+                                        reason=f"substring/regex match {p.text} (trigram)"))
+        elif p.op == "jsonb_contains":
+            opclass = "jsonb_path_ops" if p.operator == "@>" else None
+            found.append(IndexCandidate(a.table, (p.key,), "gin", method="gin", opclass=opclass, queries=(query,),
+                                        reason=f"JSONB {p.operator} containment"))
+        elif p.op == "array_op":
+            found.append(IndexCandidate(a.table, (p.key,), "gin", method="gin", queries=(query,),
+                                        reason=f"array {p.operator}"))
+    return found
+
+
+def _include_columns(a: TableAccess, keys: list[str], catalog: Catalog) -> tuple[str, ...]:
+    """Columns to INCLUDE so the query reads only the index (few and narrow, or none)."""
+    table = catalog.tables[a.table]
+    bare = {k.split(" ")[0] for k in keys}
+    extra = sorted(c for c in a.columns if c not in bare)
+    if not extra or len(extra) > MAX_INCLUDE:
+        return ()
+    for name in extra:
+        col = table.column(name)
+        if col is None or col.type in ("text", "jsonb", "json") or col.type.startswith("character varying"):
+            return ()
+    return tuple(extra)
+
+
+def _distinct_of(p: Predicate, distinct: Distinct) -> float:
+    return distinct(p.table, p.column) if p.column else 1e9
+
+
+def _ordered_unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _is_fk_column(catalog: Catalog, table: str, column: str) -> bool:
+    return any(fk.columns[:1] == (column,) for fk in catalog.tables[table].foreign_keys)
+
+
+def _served_by_existing(cand: IndexCandidate, catalog: Catalog) -> bool:
+    """An existing index of the same method whose leading keys are the candidate's keys."""
+    if cand.include or cand.where:
+        return False
+    keys = tuple(k.split(" ")[0] for k in cand.keys)
+    for index in catalog.tables[cand.table].indexes:
+        if index.method == cand.method and not index.partial and tuple(index.columns[: len(keys)]) == keys:
+            return True
+    return False

@@ -1,0 +1,323 @@
+"""Declared expectations and built-in plan checks (pure: parsed plans in, results out).
+
+Declared expectations (`expect:` of a query) give one result each, passed or not, and a
+failure is an error. Built-in checks run on every plan and give findings only, each with a
+severity, a one-line explanation of what to do, and the path of the node that caused it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from analyzer.errors import WorkloadError
+from analyzer.plan import ExplainResult, PlanNode, plan_shape
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What a query's plan must look like (`expect:` in the workload)."""
+
+    max_ms: float | None = None
+    p95_ms: float | None = None
+    max_buffers: int | None = None
+    max_planning_ms: float | None = None
+    no_seq_scan: bool | tuple[str, ...] = False
+    uses_index: str | None = None
+    index_on: str | None = None
+    index_only: bool = False
+    max_rows_removed_ratio: float | None = None
+    no_disk_sort: bool = False
+    max_misestimate: float | None = None
+    max_loops: float | None = None
+    plan_stable: bool = False
+
+
+@dataclass(frozen=True)
+class CheckThresholds:
+    """Thresholds of the built-in checks (`checks:` in the workload).
+
+    Misestimates: 10x is info, 100x a warning, 1000x an error. Rows removed by a filter:
+    over 50% a warning, over 90% an error (only where at least `removed_min_rows` were read).
+    """
+
+    seq_scan_min_rows: int = 10_000
+    seq_scan_max_returned_fraction: float = 0.1
+    misestimate_info: float = 10
+    misestimate_warning: float = 100
+    misestimate_error: float = 1000
+    removed_ratio_warning: float = 0.5
+    removed_ratio_error: float = 0.9
+    removed_min_rows: int = 1000
+    nested_loop_max_loops: int = 1000
+    heap_fetches_min: int = 1000
+    large_offset: int = 1000
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One expectation or finding."""
+
+    name: str
+    passed: bool
+    severity: str  # error, warning, info
+    detail: str
+    node_path: str | None = None
+    source: str = "builtin"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "passed": self.passed, "severity": self.severity, "detail": self.detail,
+            "node_path": self.node_path, "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class QueryRun:
+    """What replay measured for one query: one plan per parameter set, all timed runs."""
+
+    plans: tuple[ExplainResult, ...]
+    params: tuple[Mapping[str, Any], ...]
+    timings_ms: tuple[float, ...]
+    planning_ms: tuple[float, ...]
+
+
+_EXPECT_TYPES: dict[str, tuple[type, ...]] = {
+    "max_ms": (int, float), "p95_ms": (int, float), "max_buffers": (int,), "max_planning_ms": (int, float),
+    "no_seq_scan": (bool, list), "uses_index": (str,), "index_on": (str,), "index_only": (bool,),
+    "max_rows_removed_ratio": (int, float), "no_disk_sort": (bool,), "max_misestimate": (int, float),
+    "max_loops": (int, float), "plan_stable": (bool,),
+}
+
+
+def parse_expectations(raw: Mapping[str, Any] | None, where: str) -> Expectations:
+    """Validate an `expect:` mapping; unknown keys and wrong types name the query."""
+    if raw is None:
+        return Expectations()
+    if not isinstance(raw, Mapping):
+        raise WorkloadError(f"{where}: expect must be a mapping of expectation: value")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in _EXPECT_TYPES:
+            close = difflib.get_close_matches(str(key), list(_EXPECT_TYPES), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(_EXPECT_TYPES)})"
+            raise WorkloadError(f"{where}: expect.{key}: unknown expectation{hint}")
+        allowed = _EXPECT_TYPES[key]
+        if isinstance(value, bool) and bool not in allowed or not isinstance(value, allowed):
+            names = " or ".join("list of tables" if t is list else t.__name__ for t in allowed)
+            raise WorkloadError(f"{where}: expect.{key}: expected {names}, got {value!r}")
+        if key == "no_seq_scan" and isinstance(value, list):
+            if not all(isinstance(v, str) for v in value):
+                raise WorkloadError(f"{where}: expect.no_seq_scan: a list of table names, or true")
+            value = tuple(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            raise WorkloadError(f"{where}: expect.{key}: must not be negative")
+        values[key] = value
+    return Expectations(**values)
+
+
+def parse_thresholds(raw: Mapping[str, Any] | None, where: str) -> CheckThresholds:
+    """Validate the workload's `checks:` thresholds."""
+    if raw is None:
+        return CheckThresholds()
+    known = {f.name: f for f in fields(CheckThresholds)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            close = difflib.get_close_matches(str(key), list(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise WorkloadError(f"{where}.{key}: unknown threshold{hint}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise WorkloadError(f"{where}.{key}: expected a non-negative number, got {value!r}")
+        values[key] = value
+    return CheckThresholds(**values)
+
+
+def evaluate_expectations(
+    exp: Expectations, run: QueryRun, thresholds: CheckThresholds, table_rows: Mapping[str, int]
+) -> list[CheckResult]:
+    """One result per declared expectation, judged on all parameter sets."""
+    results: list[CheckResult] = []
+
+    def add(name: str, passed: bool, detail: str, path: str | None = None) -> None:
+        results.append(CheckResult(f"expect.{name}", passed, "error" if not passed else "info", detail, path, "expectation"))
+
+    timings = sorted(run.timings_ms)
+    if exp.max_ms is not None and timings:
+        median = statistics.median(timings)
+        add("max_ms", median <= exp.max_ms, f"median {median:.2f} ms (limit {exp.max_ms:g} ms)")
+    if exp.p95_ms is not None and timings:
+        p95 = _percentile(timings, 95)
+        add("p95_ms", p95 <= exp.p95_ms, f"p95 {p95:.2f} ms (limit {exp.p95_ms:g} ms)")
+    if exp.max_planning_ms is not None and run.planning_ms:
+        planning = statistics.median(run.planning_ms)
+        add("max_planning_ms", planning <= exp.max_planning_ms, f"median planning {planning:.2f} ms (limit {exp.max_planning_ms:g} ms)")
+    if exp.max_buffers is not None and run.plans:
+        worst = max(run.plans, key=lambda p: p.total_buffers.total_shared)
+        n = worst.total_buffers.total_shared
+        add("max_buffers", n <= exp.max_buffers, f"{n:,} shared buffers in the worst parameter set (limit {exp.max_buffers:,})")
+    if exp.no_seq_scan:
+        offenders = [
+            n for p in run.plans for n in p.nodes()
+            if n.node_type == "Seq Scan" and n.relation and (
+                n.relation in exp.no_seq_scan if isinstance(exp.no_seq_scan, tuple)
+                else table_rows.get(n.relation, 0) >= thresholds.seq_scan_min_rows
+            )
+        ]
+        if offenders:
+            tables = sorted({n.relation or "" for n in offenders})
+            add("no_seq_scan", False, f"Seq Scan on {', '.join(tables)}: add an index for the query's filter", offenders[0].path)
+        else:
+            add("no_seq_scan", True, "no sequential scan on the named tables")
+    if exp.uses_index is not None:
+        missing = [i for i, p in enumerate(run.plans) if exp.uses_index not in p.index_names]
+        add("uses_index", not missing, f"index {exp.uses_index} " + (
+            f"not used with parameter set {missing[0] + 1}" if missing else "used by every parameter set"))
+    if exp.index_on is not None:
+        missing = [i for i, p in enumerate(run.plans) if not _uses_index_on(p, exp.index_on)]
+        add("index_on", not missing, f"an index on {exp.index_on} " + (
+            f"not used with parameter set {missing[0] + 1}" if missing else "used by every parameter set"))
+    if exp.index_only:
+        scans = [n for p in run.plans for n in p.nodes() if n.node_type in ("Index Scan", "Bitmap Heap Scan", "Seq Scan") and n.relation]
+        add("index_only", not scans, (f"{scans[0].label()} reads the table: an Index Only Scan needs every column in the index"
+                                      if scans else "index-only scans only"), scans[0].path if scans else None)
+    if exp.max_rows_removed_ratio is not None:
+        worst_ratio, worst_node = 0.0, None
+        for p in run.plans:
+            for n in p.nodes():
+                ratio = n.rows_removed_by_filter * (n.actual_loops or 1) / max(n.actual_rows_total or 0.0, 1.0)
+                if n.rows_removed_by_filter and ratio > worst_ratio:
+                    worst_ratio, worst_node = ratio, n
+        add("max_rows_removed_ratio", worst_ratio <= exp.max_rows_removed_ratio,
+            f"{worst_ratio:,.1f} rows removed by filter per row returned (limit {exp.max_rows_removed_ratio:g})"
+            + (f" at {worst_node.label()}" if worst_node else ""), worst_node.path if worst_node else None)
+    if exp.no_disk_sort:
+        disk = [n for p in run.plans for n in p.nodes() if _sorts_on_disk(n)]
+        add("no_disk_sort", not disk, f"{disk[0].label()} spilled to disk ({disk[0].sort_space_used_kb or 0:,} kB): raise work_mem or add an index in sort order"
+            if disk else "no sort spilled to disk", disk[0].path if disk else None)
+    if exp.max_misestimate is not None:
+        worst = max(((n.misestimate or 1.0, n) for p in run.plans for n in p.nodes()), key=lambda t: t[0], default=(1.0, None))
+        node = worst[1]
+        add("max_misestimate", worst[0] <= exp.max_misestimate,
+            f"worst row estimate off by {worst[0]:,.0f}x" + (f" at {node.label()}" if node else "") + f" (limit {exp.max_misestimate:g}x)",
+            node.path if node else None)
+    if exp.max_loops is not None:
+        loops = [(n.actual_loops or 0, n) for p in run.plans for n in p.nodes() if n.parent_relationship == "Inner"]
+        most = max(loops, key=lambda t: t[0], default=(0.0, None))
+        add("max_loops", most[0] <= exp.max_loops, f"inner side ran {most[0]:,.0f} times (limit {exp.max_loops:g})",
+            most[1].path if most[1] else None)
+    if exp.plan_stable:
+        results.append(_plan_stability(run))
+    return results
+
+
+def _plan_stability(run: QueryRun) -> CheckResult:
+    shapes: dict[str, list[int]] = {}
+    for i, p in enumerate(run.plans):
+        shapes.setdefault(plan_shape(p), []).append(i)
+    if len(shapes) <= 1:
+        return CheckResult("expect.plan_stable", True, "info", f"one plan for all {len(run.plans)} parameter sets",
+                           source="expectation")
+    groups = sorted(shapes.values(), key=len, reverse=True)
+    main_plan = run.plans[groups[0][0]]
+    other = run.plans[groups[1][0]]
+    flip_params = run.params[groups[1][0]] if groups[1][0] < len(run.params) else {}
+    main_params = run.params[groups[0][0]] if groups[0][0] < len(run.params) else {}
+    detail = (
+        f"{len(shapes)} plans for {len(run.plans)} parameter sets: {_summary(main_plan)} with {dict(main_params)}, "
+        f"but {_summary(other)} with {dict(flip_params)}"
+    )
+    return CheckResult("expect.plan_stable", False, "error", detail, None, "expectation")
+
+
+def _summary(plan: ExplainResult) -> str:
+    scans = [n.label() for n in plan.nodes() if n.is_scan and n.node_type != "Bitmap Index Scan"]
+    return " + ".join(scans) or plan.root.node_type
+
+
+def run_builtin_checks(
+    plan: ExplainResult, thresholds: CheckThresholds, table_rows: Mapping[str, int]
+) -> list[CheckResult]:
+    """Findings on one plan: only what is wrong, with severity and the node path."""
+    found: list[CheckResult] = []
+    for n in plan.nodes():
+        found += _check_node(n, thresholds, table_rows)
+    return found
+
+
+def _check_node(n: PlanNode, t: CheckThresholds, table_rows: Mapping[str, int]) -> list[CheckResult]:
+    out: list[CheckResult] = []
+
+    def finding(name: str, severity: str, detail: str) -> None:
+        out.append(CheckResult(f"builtin.{name}", False, severity, detail, n.path))
+
+    returned = n.actual_rows_total
+    if n.node_type == "Seq Scan" and n.relation and returned is not None:
+        table = max(table_rows.get(n.relation, 0), int(returned + n.rows_removed_by_filter * (n.actual_loops or 1)))
+        if table >= t.seq_scan_min_rows and returned <= table * t.seq_scan_max_returned_fraction:
+            where = f" filtering on {n.filter}" if n.filter else ""
+            finding("seq_scan", "warning",
+                    f"Seq Scan on {n.relation} read {table:,.0f} rows to return {returned:,.0f} "
+                    f"({100 * returned / max(table, 1):.2g}%){where}: an index on the filtered columns avoids it")
+    if _sorts_on_disk(n):
+        finding("disk_sort", "warning", f"{n.node_type} spilled {n.sort_space_used_kb or 0:,} kB to disk "
+                f"({n.sort_method}): raise work_mem for it or read rows in order from an index")
+    if n.hash_batches is not None and n.hash_batches > 1:
+        finding("hash_batches", "warning", f"Hash used {n.hash_batches} batches (work_mem too small for "
+                f"{n.peak_memory_kb or 0:,} kB): raise work_mem or reduce the hashed side")
+    factor = n.misestimate
+    if factor is not None and (n.actual_loops or 0) > 0 and factor >= t.misestimate_info:
+        severity = "error" if factor >= t.misestimate_error else "warning" if factor >= t.misestimate_warning else "info"
+        est, act = n.plan_rows, n.actual_rows or 0
+        direction = "over" if est > act else "under"
+        finding("misestimate", severity, f"{n.label()} estimated {est:,.0f} rows, got {act:,.0f} ({factor:,.0f}x "
+                f"{direction}estimate): ANALYZE, raise the column's statistics target or add extended statistics")
+    removed = n.rows_removed_by_filter * (n.actual_loops or 1)
+    if removed and returned is not None and removed + returned >= t.removed_min_rows:
+        share = removed / (removed + returned)
+        if share > t.removed_ratio_warning:
+            severity = "error" if share > t.removed_ratio_error else "warning"
+            finding("rows_removed", severity, f"{n.label()} removed {share:.0%} of the rows it read by filter "
+                    f"({n.filter}): an index that includes the filtered columns reads only what is needed")
+    if n.node_type == "Index Only Scan" and (n.heap_fetches or 0) >= t.heap_fetches_min:
+        finding("heap_fetches", "warning", f"{n.label()} made {n.heap_fetches:,.0f} heap fetches: VACUUM the table "
+                "so the visibility map lets it skip the heap")
+    if n.node_type == "Nested Loop":
+        inner = next((c for c in n.children if c.parent_relationship == "Inner"), None)
+        if inner is not None and (inner.actual_loops or 0) > t.nested_loop_max_loops:
+            finding("nested_loop", "warning", f"Nested Loop ran its inner side ({inner.label()}) "
+                    f"{inner.actual_loops:,.0f} times: an index on the join column or a hash join may be cheaper")
+    if n.node_type == "Limit" and n.children and returned is not None:
+        produced = n.children[0].actual_rows_total or 0
+        skipped = produced - returned
+        if skipped >= t.large_offset:
+            finding("large_offset", "warning", f"Limit discarded {skipped:,.0f} rows (OFFSET): keyset pagination "
+                    "(WHERE (sort key) < (last seen)) reads only the page")
+    if (n.lossy_heap_blocks or 0) > 0:
+        finding("lossy_bitmap", "warning", f"{n.label()} went lossy on {n.lossy_heap_blocks:,} blocks and rechecked "
+                f"{n.rows_removed_by_index_recheck:,.0f} rows: raise work_mem")
+    return out
+
+
+def _sorts_on_disk(n: PlanNode) -> bool:
+    return n.node_type in ("Sort", "Incremental Sort") and (
+        n.sort_space_type == "Disk" or (n.sort_method or "").startswith("external")
+    )
+
+
+def _uses_index_on(plan: ExplainResult, table: str) -> bool:
+    for n in plan.nodes():
+        if n.index_name and n.relation == table:
+            return True
+        if n.node_type == "Bitmap Heap Scan" and n.relation == table:
+            return True
+    return False
+
+
+def _percentile(sorted_values: list[float], pct: float) -> float:
+    k = (len(sorted_values) - 1) * pct / 100
+    lo, hi = int(k), min(int(k) + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)

@@ -1,0 +1,318 @@
+"""EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) output parsed once into a typed plan tree.
+
+Works for PostgreSQL 13 to 18: keys that a version lacks are None or 0 (PostgreSQL 18 reports
+fractional "Actual Rows" and always includes buffers under ANALYZE). Nothing downstream reads
+the raw JSON except the report, which keeps it for the plan viewer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyzer.errors import AnalyzerError
+
+SCAN_TYPES = frozenset({
+    "Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Bitmap Index Scan", "Tid Scan",
+    "Tid Range Scan", "Sample Scan", "Foreign Scan", "Subquery Scan", "Function Scan", "CTE Scan",
+})
+
+
+@dataclass(frozen=True)
+class Buffers:
+    """Shared, local and temp buffer counts of a node (cumulative over its subtree)."""
+
+    shared_hit: int = 0
+    shared_read: int = 0
+    shared_dirtied: int = 0
+    shared_written: int = 0
+    local_hit: int = 0
+    local_read: int = 0
+    temp_read: int = 0
+    temp_written: int = 0
+
+    @property
+    def total_shared(self) -> int:
+        return self.shared_hit + self.shared_read
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Buffers:
+        return cls(
+            shared_hit=int(d.get("Shared Hit Blocks", 0)), shared_read=int(d.get("Shared Read Blocks", 0)),
+            shared_dirtied=int(d.get("Shared Dirtied Blocks", 0)),
+            shared_written=int(d.get("Shared Written Blocks", 0)),
+            local_hit=int(d.get("Local Hit Blocks", 0)), local_read=int(d.get("Local Read Blocks", 0)),
+            temp_read=int(d.get("Temp Read Blocks", 0)), temp_written=int(d.get("Temp Written Blocks", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    """One node of a plan, with the figures the checks, the advisor and the report need."""
+
+    node_type: str
+    path: str
+    relation: str | None = None
+    schema: str | None = None
+    alias: str | None = None
+    index_name: str | None = None
+    join_type: str | None = None
+    strategy: str | None = None
+    parent_relationship: str | None = None
+    scan_direction: str | None = None
+    startup_cost: float = 0.0
+    total_cost: float = 0.0
+    plan_rows: float = 0.0
+    plan_width: int = 0
+    actual_rows: float | None = None
+    actual_loops: float | None = None
+    actual_startup_ms: float | None = None
+    actual_total_ms: float | None = None
+    filter: str | None = None
+    index_cond: str | None = None
+    recheck_cond: str | None = None
+    hash_cond: str | None = None
+    join_filter: str | None = None
+    merge_cond: str | None = None
+    rows_removed_by_filter: float = 0.0
+    rows_removed_by_index_recheck: float = 0.0
+    rows_removed_by_join_filter: float = 0.0
+    sort_key: tuple[str, ...] = ()
+    sort_method: str | None = None
+    sort_space_used_kb: int | None = None
+    sort_space_type: str | None = None
+    hash_batches: int | None = None
+    original_hash_batches: int | None = None
+    peak_memory_kb: int | None = None
+    heap_fetches: float | None = None
+    exact_heap_blocks: int | None = None
+    lossy_heap_blocks: int | None = None
+    workers_planned: int | None = None
+    workers_launched: int | None = None
+    buffers: Buffers = field(default_factory=Buffers)
+    wal_records: int | None = None
+    wal_bytes: int | None = None
+    wal_fpi: int | None = None
+    children: tuple[PlanNode, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def inclusive_ms(self) -> float | None:
+        """Time spent in this node and below, over all loops."""
+        if self.actual_total_ms is None:
+            return None
+        return self.actual_total_ms * (self.actual_loops or 1)
+
+    @property
+    def exclusive_ms(self) -> float | None:
+        """Time of this node alone: its inclusive time minus its children's (InitPlans included), not below 0."""
+        own = self.inclusive_ms
+        if own is None:
+            return None
+        below = sum(c.inclusive_ms or 0.0 for c in self.children)
+        return max(own - below, 0.0)
+
+    @property
+    def actual_rows_total(self) -> float | None:
+        if self.actual_rows is None:
+            return None
+        return self.actual_rows * (self.actual_loops or 1)
+
+    @property
+    def misestimate(self) -> float | None:
+        """How far the row estimate was off, per loop, as a factor >= 1 in either direction."""
+        if self.actual_rows is None or (self.actual_loops or 0) == 0:
+            return None
+        actual = max(self.actual_rows, 1.0)
+        estimated = max(self.plan_rows, 1.0)
+        return max(actual / estimated, estimated / actual)
+
+    @property
+    def is_scan(self) -> bool:
+        return self.node_type in SCAN_TYPES
+
+    def walk(self) -> Iterator[PlanNode]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def label(self) -> str:
+        """A short human description: "Index Scan on tasks (tasks_pkey)"."""
+        text = self.node_type
+        if self.join_type and "Join" in self.node_type or self.node_type == "Nested Loop":
+            text = f"{self.join_type or ''} {self.node_type}".strip()
+        if self.relation:
+            text += f" on {self.relation}"
+        if self.index_name:
+            text += f" ({self.index_name})"
+        return text
+
+
+@dataclass(frozen=True)
+class ExplainResult:
+    """A whole EXPLAIN document: the tree and the statement-level figures."""
+
+    root: PlanNode
+    planning_ms: float | None = None
+    execution_ms: float | None = None
+    planning_buffers: Buffers | None = None
+    triggers: tuple[Mapping[str, Any], ...] = ()
+    jit: Mapping[str, Any] | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    raw: Any = None
+
+    def nodes(self) -> Iterator[PlanNode]:
+        return self.root.walk()
+
+    @property
+    def total_buffers(self) -> Buffers:
+        return self.root.buffers
+
+    @property
+    def relations(self) -> frozenset[str]:
+        return frozenset(n.relation for n in self.nodes() if n.relation)
+
+    @property
+    def index_names(self) -> frozenset[str]:
+        return frozenset(n.index_name for n in self.nodes() if n.index_name)
+
+
+def parse_explain(doc: Any) -> ExplainResult:
+    """Parse what EXPLAIN (FORMAT JSON) returned: the list psycopg gives, a dict, or JSON text."""
+    raw = doc
+    if isinstance(doc, (str, bytes)):
+        try:
+            doc = json.loads(doc)
+        except ValueError as e:
+            raise AnalyzerError(f"EXPLAIN output is not JSON: {e}") from None
+        raw = doc
+    if isinstance(doc, list):
+        if not doc:
+            raise AnalyzerError("EXPLAIN output is an empty list")
+        doc = doc[0]
+    if not isinstance(doc, Mapping) or "Plan" not in doc:
+        raise AnalyzerError("EXPLAIN output has no 'Plan'")
+    planning = doc.get("Planning")
+    return ExplainResult(
+        root=_node(doc["Plan"], "0"),
+        planning_ms=_float(doc.get("Planning Time")),
+        execution_ms=_float(doc.get("Execution Time")),
+        planning_buffers=Buffers.from_json(planning) if isinstance(planning, Mapping) else None,
+        triggers=tuple(doc.get("Triggers", ())),
+        jit=doc.get("JIT"),
+        settings=dict(doc.get("Settings", {})),
+        raw=raw if isinstance(raw, list) else [doc],
+    )
+
+
+def _node(d: Mapping[str, Any], path: str) -> PlanNode:
+    children = tuple(_node(c, f"{path}.{i}") for i, c in enumerate(d.get("Plans", ())))
+    sort_key = d.get("Sort Key") or d.get("Presorted Key") or ()
+    return PlanNode(
+        node_type=str(d.get("Node Type", "?")),
+        path=path,
+        relation=d.get("Relation Name"),
+        schema=d.get("Schema"),
+        alias=d.get("Alias"),
+        index_name=d.get("Index Name"),
+        join_type=d.get("Join Type"),
+        strategy=d.get("Strategy"),
+        parent_relationship=d.get("Parent Relationship"),
+        scan_direction=d.get("Scan Direction"),
+        startup_cost=float(d.get("Startup Cost", 0.0)),
+        total_cost=float(d.get("Total Cost", 0.0)),
+        plan_rows=float(d.get("Plan Rows", 0.0)),
+        plan_width=int(d.get("Plan Width", 0)),
+        actual_rows=_float(d.get("Actual Rows")),
+        actual_loops=_float(d.get("Actual Loops")),
+        actual_startup_ms=_float(d.get("Actual Startup Time")),
+        actual_total_ms=_float(d.get("Actual Total Time")),
+        filter=d.get("Filter"),
+        index_cond=d.get("Index Cond"),
+        recheck_cond=d.get("Recheck Cond"),
+        hash_cond=d.get("Hash Cond"),
+        join_filter=d.get("Join Filter"),
+        merge_cond=d.get("Merge Cond"),
+        rows_removed_by_filter=float(d.get("Rows Removed by Filter", 0.0)),
+        rows_removed_by_index_recheck=float(d.get("Rows Removed by Index Recheck", 0.0)),
+        rows_removed_by_join_filter=float(d.get("Rows Removed by Join Filter", 0.0)),
+        sort_key=tuple(str(k) for k in sort_key),
+        sort_method=d.get("Sort Method"),
+        sort_space_used_kb=_int(d.get("Sort Space Used")),
+        sort_space_type=d.get("Sort Space Type"),
+        hash_batches=_int(d.get("Hash Batches")),
+        original_hash_batches=_int(d.get("Original Hash Batches")),
+        peak_memory_kb=_int(d.get("Peak Memory Usage")),
+        heap_fetches=_float(d.get("Heap Fetches")),
+        exact_heap_blocks=_int(d.get("Exact Heap Blocks")),
+        lossy_heap_blocks=_int(d.get("Lossy Heap Blocks")),
+        workers_planned=_int(d.get("Workers Planned")),
+        workers_launched=_int(d.get("Workers Launched")),
+        buffers=Buffers.from_json(d),
+        wal_records=_int(d.get("WAL Records")),
+        wal_bytes=_int(d.get("WAL Bytes")),
+        wal_fpi=_int(d.get("WAL FPI")),
+        children=children,
+        raw={k: v for k, v in d.items() if k != "Plans"},
+    )
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def plan_shape(plan: ExplainResult | PlanNode) -> str:
+    """The tree without costs, rows or times: node types, joins, relations, indexes. Equal shapes, same plan."""
+    node = plan.root if isinstance(plan, ExplainResult) else plan
+    parts = [node.node_type]
+    for attr in ("join_type", "strategy", "relation", "index_name"):
+        value = getattr(node, attr)
+        if value:
+            parts.append(f"{attr}={value}")
+    inner = ",".join(plan_shape(c) for c in node.children)
+    return f"{'|'.join(parts)}({inner})"
+
+
+def shape_differences(old: ExplainResult | PlanNode, new: ExplainResult | PlanNode) -> list[str]:
+    """What changed between two plans, in words: scans by relation, join methods, sorts."""
+    old_root = old.root if isinstance(old, ExplainResult) else old
+    new_root = new.root if isinstance(new, ExplainResult) else new
+    if plan_shape(old_root) == plan_shape(new_root):
+        return []
+    changes: list[str] = []
+    old_scans = _scans_by_relation(old_root)
+    new_scans = _scans_by_relation(new_root)
+    for relation in sorted(set(old_scans) | set(new_scans)):
+        before, after = old_scans.get(relation, []), new_scans.get(relation, [])
+        if before != after:
+            b = " + ".join(before) or "nothing"
+            a = " + ".join(after) or "nothing"
+            changes.append(f"{relation}: {b} became {a}")
+    old_joins = [n.node_type for n in old_root.walk() if n.node_type in ("Nested Loop", "Hash Join", "Merge Join")]
+    new_joins = [n.node_type for n in new_root.walk() if n.node_type in ("Nested Loop", "Hash Join", "Merge Join")]
+    if old_joins != new_joins:
+        changes.append(f"join methods {', '.join(old_joins) or 'none'} became {', '.join(new_joins) or 'none'}")
+    old_sorts = sum(1 for n in old_root.walk() if n.node_type in ("Sort", "Incremental Sort"))
+    new_sorts = sum(1 for n in new_root.walk() if n.node_type in ("Sort", "Incremental Sort"))
+    if new_sorts > old_sorts:
+        changes.append("a Sort was added")
+    elif new_sorts < old_sorts:
+        changes.append("a Sort was removed")
+    return changes or ["the plan tree changed shape"]
+
+
+def _scans_by_relation(root: PlanNode) -> dict[str, list[str]]:
+    scans: dict[str, list[str]] = {}
+    for n in root.walk():
+        if n.relation:
+            text = n.node_type + (f" ({n.index_name})" if n.index_name else "")
+            scans.setdefault(n.relation, []).append(text)
+        elif n.node_type == "Bitmap Index Scan" and n.index_name:
+            scans.setdefault("(bitmap)", []).append(f"Bitmap Index Scan ({n.index_name})")
+    return scans
