@@ -1,0 +1,1 @@
+"""Report model and its renderings (HTML, Markdown, JUnit, console)."""

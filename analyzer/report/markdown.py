@@ -1,0 +1,49 @@
+"""A compact Markdown summary for pull-request comments and CI job summaries."""
+
+from __future__ import annotations
+
+from analyzer.report.model import RunReport
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def render_markdown(report: RunReport) -> str:
+    verdict = "✅ passed" if report.passed else "❌ failed"
+    lines = [
+        f"## pg-analyzer: `{report.workload}` {verdict}",
+        "",
+        f"PostgreSQL {report.server.version} ({report.server.target}) · weighted time {report.weighted_ms:,.2f} ms"
+        + (f" · scale {report.seeding.scale:g}, seed {report.seeding.seed}" if report.seeding else "")
+        + f" · run {report.duration_s:,.0f} s",
+        "",
+        "| query | weight | median ms | p95 ms | buffers | status | failed checks |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
+    for q in report.queries:
+        failed = [c for c in q.checks if not c.passed and c.severity == "error"]
+        names = ", ".join(f"`{c.name}`" for c in failed) or ("`" + q.error + "`" if q.error else "")
+        status = "✅" if q.passed else "❌"
+        lines.append(
+            f"| `{q.name}` | {q.weight:g} | {_ms(q.median_ms)} | {_ms(q.p95_ms)} | {q.shared_buffers:,} | {status} | {names} |"
+        )
+    chosen = [r for r in report.recommendations if r.chosen]
+    if chosen:
+        lines += ["", "### Recommended indexes", "", "| index | queries | speedup | WAL overhead | size |",
+                  "|---|---|---:|---:|---:|"]
+        for r in chosen:
+            wal = f"{r.write_overhead.wal_ratio:+.0%}" if r.write_overhead else "—"
+            speed = f"{r.weighted_speedup:,.1f}x" if r.weighted_speedup else "—"
+            size = f"{(r.size_bytes or 0) / 1048576:,.1f} MiB"
+            lines.append(f"| `{r.ddl}` | {', '.join(q.query for q in r.queries)} | {speed} | {wal} | {size} |")
+    if report.advisor:
+        a = report.advisor
+        lines += ["", f"Weighted workload time {a.weighted_ms_before:,.2f} ms → {a.weighted_ms_after:,.2f} ms "
+                      f"(**{a.weighted_speedup:,.1f}x**) with the recommended set."]
+    if report.regressions:
+        lines += ["", "### Regressions against the baseline", ""]
+        for r in report.regressions:
+            mark = "accepted" if r.accepted else "**regression**"
+            lines.append(f"- `{r.query}` ({r.kind}, {mark}): {r.detail}")
+    return "\n".join(lines) + "\n"
