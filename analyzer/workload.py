@@ -136,7 +136,8 @@ def _validate_schema(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any,
     if error is None:
         return
     loc = tuple(error.absolute_path)
-    line = _nearest_line(lines, loc)
+    extra = re.findall(r"'([^']+)' was unexpected", error.message) if error.validator == "additionalProperties" else []
+    line = _nearest_line(lines, loc + (extra[0],) if extra else loc)
     message = _friendly(error, data)
     raise WorkloadError(f"{path}:{line}: {_describe_location(data, loc)}: {message}")
 
@@ -268,7 +269,7 @@ def _statements(
     for i, item in enumerate(items):
         name = str(item["name"])
         line = lines.get((section, i), 0)
-        where = f"{path}:{line}: {section[:-1]} '{name}'"
+        where = f"{path}:{line}: {'query' if section == 'queries' else 'write'} '{name}'"
         if name in seen:
             raise WorkloadError(f"{where}: the name is used twice")
         seen.add(name)

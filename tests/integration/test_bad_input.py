@@ -56,7 +56,7 @@ def test_unknown_key_names_the_line_and_suggests(tmp_path: Path, capsys: pytest.
     code, err = _run(capsys, str(path))
     assert code == 2
     line = _one_line(err)
-    assert "w.yaml:11" in line and "wieght" in line and "weight" in line
+    assert "w.yaml:10" in line and "wieght" in line and "weight" in line
 
 
 def test_sql_syntax_error_names_the_query(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -45,7 +45,7 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("name: x\n", "w.yaml:1: top level: 'queries' is required"),
         ("name: x\nqueries:\n  - name: a\n    sql: SELECT :v\n", "sql uses :v but params does not define it"),
         ("name: x\nqueries:\n  - name: a\n    sql: SELECT 1\n    params: {v: 1}\n", "params.v is not used"),
-        ("name: x\nqueries:\n  - name: a\n    sql: SELECT 1\n  - name: a\n    sql: SELECT 2\n", "w.yaml:4: query 'a': the name is used twice"),
+        ("name: x\nqueries:\n  - name: a\n    sql: SELECT 1\n  - name: a\n    sql: SELECT 2\n", "w.yaml:5: query 'a': the name is used twice"),
         ("name: x\nqueries:\n  - name: a\n    sql: SELECT 1\n    weight: -1\n", "w.yaml:5: queries['a'].weight"),
         ("name: x\nqueries:\n  - name: a\n    sql: SELECT :p\n    params: {p: {sample: nodot}}\n", "queries['a'].params.p"),
         ("name: x\nschema: missing.sql\nqueries:\n  - {name: a, sql: SELECT 1}\n", "schema: cannot read missing.sql"),
