@@ -16,16 +16,18 @@ def print_summary(report: RunReport, console: Console) -> None:
         + f", {report.duration_s:,.1f} s"
     )
     table = Table(show_lines=False, header_style="bold")
-    for col, justify in (("query", "left"), ("weight", "right"), ("median ms", "right"), ("p95 ms", "right"),
-                         ("buffers", "right"), ("result", "center"), ("first failed check", "left")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    table.add_column("query", no_wrap=True)
+    for col in ("weight", "median ms", "p95 ms", "buffers"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("result", justify="center", no_wrap=True)
+    table.add_column("failed checks", overflow="fold")
     for q in report.queries:
-        failed = [c for c in q.checks if not c.passed and c.severity == "error"]
-        first = q.error or (f"{failed[0].name}: {failed[0].detail}" if failed else "")
+        failed = [c.name.replace("expect.", "").replace("builtin.", "") for c in q.checks
+                  if not c.passed and c.severity == "error"]
         table.add_row(
             q.name, f"{q.weight:g}", "—" if q.median_ms is None else f"{q.median_ms:,.2f}",
             "—" if q.p95_ms is None else f"{q.p95_ms:,.2f}", f"{q.shared_buffers:,}",
-            "[green]pass[/green]" if q.passed else "[red]FAIL[/red]", first[:90],
+            "[green]pass[/green]" if q.passed else "[red]FAIL[/red]", q.error or ", ".join(dict.fromkeys(failed)),
         )
     console.print(table)
     chosen = [r for r in report.recommendations if r.chosen]
@@ -48,4 +50,4 @@ def print_summary(report: RunReport, console: Console) -> None:
     if report.passed:
         console.print(f"[bold green]PASS[/bold green] {len(report.queries)} queries, weighted time {report.weighted_ms:,.2f} ms")
     else:
-        console.print(f"[bold red]FAIL[/bold red] {len(failed)} of {len(report.queries)} queries failed their expectations")
+        console.print(f"[bold red]FAIL[/bold red] {len(failed)} of {len(report.queries)} queries failed a check (details: report.html)")
