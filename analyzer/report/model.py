@@ -118,6 +118,13 @@ class WriteOverhead:
     baseline_wal_bytes: int = 0
     baseline_time_ms_median: float = 0.0
     note: str = ""
+    buffers_written: int = 0
+    wal_bytes_spread: int = 0  # half the range of the paired WAL differences (0: repeatable to the byte)
+    baseline_hot_updates: int = 0  # HOT updates of the mix without the index ...
+    baseline_updates: int = 0  # ... out of this many updates
+    index_size_bytes: int = 0  # the index (or the set) right after its build
+    build_ms: float = 0.0
+    repetitions: int = 0  # paired A/B runs behind the medians
 
 
 @dataclass(frozen=True)
