@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from analyzer.errors import WorkloadError
-from analyzer.plan import ExplainResult, PlanNode, plan_shape
+from analyzer.plan import ExplainResult, PlanNode, first_difference, plan_shape
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def parse_expectations(raw: Mapping[str, Any] | None, where: str) -> Expectation
             names = " or ".join("list of tables" if t is list else t.__name__ for t in allowed)
             raise WorkloadError(f"{where}: expect.{key}: expected {names}, got {value!r}")
         if key == "no_seq_scan" and isinstance(value, list):
-            if not all(isinstance(v, str) for v in value):
+            if not value or not all(isinstance(v, str) for v in value):
                 raise WorkloadError(f"{where}: expect.no_seq_scan: a list of table names, or true")
             value = tuple(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
@@ -133,7 +133,14 @@ def parse_thresholds(raw: Mapping[str, Any] | None, where: str) -> CheckThreshol
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise WorkloadError(f"{where}.{key}: expected a non-negative number, got {value!r}")
         values[key] = value
-    return CheckThresholds(**values)
+    t = CheckThresholds(**values)
+    if not t.misestimate_info <= t.misestimate_warning <= t.misestimate_error:
+        raise WorkloadError(f"{where}: misestimate_info <= misestimate_warning <= misestimate_error must hold")
+    if not t.removed_ratio_warning <= t.removed_ratio_error <= 1:
+        raise WorkloadError(f"{where}: removed_ratio_warning <= removed_ratio_error <= 1 must hold")
+    if t.seq_scan_max_returned_fraction > 1:
+        raise WorkloadError(f"{where}.seq_scan_max_returned_fraction: a fraction of the table, at most 1")
+    return t
 
 
 def evaluate_expectations(
@@ -143,7 +150,7 @@ def evaluate_expectations(
     results: list[CheckResult] = []
 
     def add(name: str, passed: bool, detail: str, path: str | None = None) -> None:
-        results.append(CheckResult(f"expect.{name}", passed, "error" if not passed else "info", detail, path, "expectation"))
+        results.append(CheckResult(f"expect.{name}", passed, "info" if passed else "error", detail, path, "expectation"))
 
     timings = sorted(run.timings_ms)
     if exp.max_ms is not None and timings:
@@ -154,36 +161,45 @@ def evaluate_expectations(
         add("p95_ms", p95 <= exp.p95_ms, f"p95 {p95:.2f} ms (limit {exp.p95_ms:g} ms)")
     if exp.max_planning_ms is not None and run.planning_ms:
         planning = statistics.median(run.planning_ms)
-        add("max_planning_ms", planning <= exp.max_planning_ms, f"median planning {planning:.2f} ms (limit {exp.max_planning_ms:g} ms)")
+        add("max_planning_ms", planning <= exp.max_planning_ms,
+            f"median planning {planning:.2f} ms (limit {exp.max_planning_ms:g} ms)")
     if exp.max_buffers is not None and run.plans:
-        worst = max(run.plans, key=lambda p: p.total_buffers.total_shared)
-        n = worst.total_buffers.total_shared
-        add("max_buffers", n <= exp.max_buffers, f"{n:,} shared buffers in the worst parameter set (limit {exp.max_buffers:,})")
+        most_buffers = max(p.total_buffers.total_shared for p in run.plans)
+        add("max_buffers", most_buffers <= exp.max_buffers,
+            f"{most_buffers:,} shared buffers in the worst parameter set (limit {exp.max_buffers:,})"
+            + ("" if most_buffers <= exp.max_buffers else ": an index that reads fewer pages, or fewer rows"))
     if exp.no_seq_scan:
+        named = exp.no_seq_scan if isinstance(exp.no_seq_scan, tuple) else None
         offenders = [
             n for p in run.plans for n in p.nodes()
             if n.node_type == "Seq Scan" and n.relation and (
-                n.relation in exp.no_seq_scan if isinstance(exp.no_seq_scan, tuple)
+                n.relation in named if named is not None
                 else table_rows.get(n.relation, 0) >= thresholds.seq_scan_min_rows
             )
         ]
         if offenders:
             tables = sorted({n.relation or "" for n in offenders})
-            add("no_seq_scan", False, f"Seq Scan on {', '.join(tables)}: add an index for the query's filter", offenders[0].path)
+            add("no_seq_scan", False, f"Seq Scan on {', '.join(tables)}: add an index for the query's filter",
+                offenders[0].path)
         else:
-            add("no_seq_scan", True, "no sequential scan on the named tables")
+            add("no_seq_scan", True, "no sequential scan on " + (", ".join(named) if named else "a large table"))
     if exp.uses_index is not None:
         missing = [i for i, p in enumerate(run.plans) if exp.uses_index not in p.index_names]
         add("uses_index", not missing, f"index {exp.uses_index} " + (
-            f"not used with parameter set {missing[0] + 1}" if missing else "used by every parameter set"))
+            f"not used with parameter set {missing[0] + 1} ({_summary(run.plans[missing[0]])})"
+            if missing else "used by every parameter set"))
     if exp.index_on is not None:
         missing = [i for i, p in enumerate(run.plans) if not _uses_index_on(p, exp.index_on)]
+        scan = next((n for n in run.plans[missing[0]].nodes() if n.relation == exp.index_on), None) if missing else None
         add("index_on", not missing, f"an index on {exp.index_on} " + (
-            f"not used with parameter set {missing[0] + 1}" if missing else "used by every parameter set"))
+            f"not used with parameter set {missing[0] + 1} ({_summary(run.plans[missing[0]])})"
+            if missing else "used by every parameter set"), scan.path if scan else None)
     if exp.index_only:
-        scans = [n for p in run.plans for n in p.nodes() if n.node_type in ("Index Scan", "Bitmap Heap Scan", "Seq Scan") and n.relation]
-        add("index_only", not scans, (f"{scans[0].label()} reads the table: an Index Only Scan needs every column in the index"
-                                      if scans else "index-only scans only"), scans[0].path if scans else None)
+        heap = [n for p in run.plans for n in p.nodes()
+                if n.node_type in ("Index Scan", "Bitmap Heap Scan", "Seq Scan") and n.relation]
+        add("index_only", not heap,
+            f"{heap[0].label()} reads the table: an Index Only Scan needs every column the query uses in the index"
+            if heap else "index-only scans only", heap[0].path if heap else None)
     if exp.max_rows_removed_ratio is not None:
         worst_ratio, worst_node = 0.0, None
         for p in run.plans:
@@ -196,25 +212,29 @@ def evaluate_expectations(
             + (f" at {worst_node.label()}" if worst_node else ""), worst_node.path if worst_node else None)
     if exp.no_disk_sort:
         disk = [n for p in run.plans for n in p.nodes() if _sorts_on_disk(n)]
-        add("no_disk_sort", not disk, f"{disk[0].label()} spilled to disk ({disk[0].sort_space_used_kb or 0:,} kB): raise work_mem or add an index in sort order"
-            if disk else "no sort spilled to disk", disk[0].path if disk else None)
+        add("no_disk_sort", not disk,
+            f"{disk[0].label()} spilled to disk ({disk[0].sort_space_used_kb or 0:,} kB): raise work_mem or add "
+            "an index in sort order" if disk else "no sort spilled to disk", disk[0].path if disk else None)
     if exp.max_misestimate is not None:
-        worst = max(((n.misestimate or 1.0, n) for p in run.plans for n in p.nodes()), key=lambda t: t[0], default=(1.0, None))
-        node = worst[1]
-        add("max_misestimate", worst[0] <= exp.max_misestimate,
-            f"worst row estimate off by {worst[0]:,.0f}x" + (f" at {node.label()}" if node else "") + f" (limit {exp.max_misestimate:g}x)",
-            node.path if node else None)
+        factor, off_node = max(((_misestimate(n, p), n) for p in run.plans for n in p.nodes()),
+                               key=lambda t: t[0], default=(1.0, None))
+        add("max_misestimate", factor <= exp.max_misestimate,
+            f"worst row estimate off by {factor:,.0f}x" + (f" at {off_node.label()}" if off_node else "")
+            + f" (limit {exp.max_misestimate:g}x)", off_node.path if off_node else None)
     if exp.max_loops is not None:
-        loops = [(n.actual_loops or 0, n) for p in run.plans for n in p.nodes() if n.parent_relationship == "Inner"]
-        most = max(loops, key=lambda t: t[0], default=(0.0, None))
-        add("max_loops", most[0] <= exp.max_loops, f"inner side ran {most[0]:,.0f} times (limit {exp.max_loops:g})",
-            most[1].path if most[1] else None)
+        inners = [inner for p in run.plans for n in p.nodes() if (inner := _nested_loop_inner(n)) is not None]
+        busiest = max(inners, key=lambda n: n.actual_loops or 0.0, default=None)
+        loops = (busiest.actual_loops or 0.0) if busiest else 0.0
+        add("max_loops", loops <= exp.max_loops,
+            (f"Nested Loop inner side ({busiest.label()}) ran {loops:,.0f} times" if busiest else "no nested loop")
+            + f" (limit {exp.max_loops:g})", busiest.path if busiest else None)
     if exp.plan_stable:
         results.append(_plan_stability(run))
     return results
 
 
 def _plan_stability(run: QueryRun) -> CheckResult:
+    """One plan shape for every parameter set, or the values that flip it (skewed data does that)."""
     shapes: dict[str, list[int]] = {}
     for i, p in enumerate(run.plans):
         shapes.setdefault(plan_shape(p), []).append(i)
@@ -222,15 +242,22 @@ def _plan_stability(run: QueryRun) -> CheckResult:
         return CheckResult("expect.plan_stable", True, "info", f"one plan for all {len(run.plans)} parameter sets",
                            source="expectation")
     groups = sorted(shapes.values(), key=len, reverse=True)
-    main_plan = run.plans[groups[0][0]]
-    other = run.plans[groups[1][0]]
-    flip_params = run.params[groups[1][0]] if groups[1][0] < len(run.params) else {}
-    main_params = run.params[groups[0][0]] if groups[0][0] < len(run.params) else {}
-    detail = (
-        f"{len(shapes)} plans for {len(run.plans)} parameter sets: {_summary(main_plan)} with {dict(main_params)}, "
-        f"but {_summary(other)} with {dict(flip_params)}"
-    )
-    return CheckResult("expect.plan_stable", False, "error", detail, None, "expectation")
+
+    def values(group: list[int]) -> str:
+        shown = [_params_text(run.params[i]) for i in group[:3] if i < len(run.params)]
+        more = f" and {len(group) - 3} more" if len(group) > 3 else ""
+        return "; ".join(shown) + more
+
+    described = [f"{_summary(run.plans[g[0]])} with {values(g)}" for g in groups]
+    detail = (f"{len(shapes)} plans for {len(run.plans)} parameter sets: {described[0]}, but "
+              + ", and ".join(described[1:])
+              + ": the values are skewed; a partial index, extended statistics or a rewritten query may settle it")
+    path = first_difference(run.plans[groups[0][0]], run.plans[groups[1][0]])
+    return CheckResult("expect.plan_stable", False, "error", detail, path, "expectation")
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in params.items()) or "(no parameters)"
 
 
 def _summary(plan: ExplainResult) -> str:
@@ -243,12 +270,13 @@ def run_builtin_checks(
 ) -> list[CheckResult]:
     """Findings on one plan: only what is wrong, with severity and the node path."""
     found: list[CheckResult] = []
+    cut_short = _cut_short_paths(plan.root)
     for n in plan.nodes():
-        found += _check_node(n, thresholds, table_rows)
+        found += _check_node(n, thresholds, table_rows, n.path in cut_short)
     return found
 
 
-def _check_node(n: PlanNode, t: CheckThresholds, table_rows: Mapping[str, int]) -> list[CheckResult]:
+def _check_node(n: PlanNode, t: CheckThresholds, table_rows: Mapping[str, int], cut_short: bool) -> list[CheckResult]:
     out: list[CheckResult] = []
 
     def finding(name: str, severity: str, detail: str) -> None:
@@ -268,7 +296,7 @@ def _check_node(n: PlanNode, t: CheckThresholds, table_rows: Mapping[str, int]) 
     if n.hash_batches is not None and n.hash_batches > 1:
         finding("hash_batches", "warning", f"Hash used {n.hash_batches} batches (work_mem too small for "
                 f"{n.peak_memory_kb or 0:,} kB): raise work_mem or reduce the hashed side")
-    factor = n.misestimate
+    factor = _node_misestimate(n, cut_short)
     if factor is not None and (n.actual_loops or 0) > 0 and factor >= t.misestimate_info:
         severity = "error" if factor >= t.misestimate_error else "warning" if factor >= t.misestimate_warning else "info"
         est, act = n.plan_rows, n.actual_rows or 0
@@ -286,7 +314,7 @@ def _check_node(n: PlanNode, t: CheckThresholds, table_rows: Mapping[str, int]) 
         finding("heap_fetches", "warning", f"{n.label()} made {n.heap_fetches:,.0f} heap fetches: VACUUM the table "
                 "so the visibility map lets it skip the heap")
     if n.node_type == "Nested Loop":
-        inner = next((c for c in n.children if c.parent_relationship == "Inner"), None)
+        inner = _nested_loop_inner(n)
         if inner is not None and (inner.actual_loops or 0) > t.nested_loop_max_loops:
             finding("nested_loop", "warning", f"Nested Loop ran its inner side ({inner.label()}) "
                     f"{inner.actual_loops:,.0f} times: an index on the join column or a hash join may be cheaper")
@@ -300,6 +328,43 @@ def _check_node(n: PlanNode, t: CheckThresholds, table_rows: Mapping[str, int]) 
         finding("lossy_bitmap", "warning", f"{n.label()} went lossy on {n.lossy_heap_blocks:,} blocks and rechecked "
                 f"{n.rows_removed_by_index_recheck:,.0f} rows: raise work_mem")
     return out
+
+
+def _nested_loop_inner(n: PlanNode) -> PlanNode | None:
+    if n.node_type != "Nested Loop":
+        return None
+    return next((c for c in n.children if c.parent_relationship == "Inner"), None)
+
+
+def _cut_short_paths(root: PlanNode) -> set[str]:
+    """Nodes whose parent may stop reading early: below a Limit, the inner side of a semi or anti
+    Nested Loop, and the inputs of a Merge Join. They return fewer rows than estimated by design."""
+    out: set[str] = set()
+
+    def mark(node: PlanNode) -> None:
+        out.update(d.path for d in node.walk())
+
+    for n in root.walk():
+        if n.node_type in ("Limit", "Merge Join"):
+            for c in n.children:
+                mark(c)
+        elif n.node_type == "Nested Loop" and n.join_type in ("Semi", "Anti"):
+            inner = _nested_loop_inner(n)
+            if inner is not None:
+                mark(inner)
+    return out
+
+
+def _node_misestimate(n: PlanNode, cut_short: bool) -> float | None:
+    """The misestimate factor, ignoring overestimates where the parent stopped reading early."""
+    factor = n.misestimate
+    if factor is not None and cut_short and n.plan_rows >= (n.actual_rows or 0):
+        return None
+    return factor
+
+
+def _misestimate(n: PlanNode, plan: ExplainResult) -> float:
+    return _node_misestimate(n, n.path in _cut_short_paths(plan.root)) or 1.0
 
 
 def _sorts_on_disk(n: PlanNode) -> bool:

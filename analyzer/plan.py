@@ -267,52 +267,162 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+SHAPE_ATTRS = ("join_type", "strategy", "relation", "index_name")
+JOIN_TYPES = ("Nested Loop", "Hash Join", "Merge Join")
+_SHAPE_SPECIAL = "\\|()=,"
+
+
 def plan_shape(plan: ExplainResult | PlanNode) -> str:
-    """The tree without costs, rows or times: node types, joins, relations, indexes. Equal shapes, same plan."""
+    """The tree without costs, rows or times: node types, joins, relations, indexes. Equal shapes, same plan.
+
+    It is also the plan signature a baseline stores; `parse_plan_shape` reads it back.
+    """
     node = plan.root if isinstance(plan, ExplainResult) else plan
-    parts = [node.node_type]
-    for attr in ("join_type", "strategy", "relation", "index_name"):
+    parts = [_escape(node.node_type)]
+    for attr in SHAPE_ATTRS:
         value = getattr(node, attr)
         if value:
-            parts.append(f"{attr}={value}")
+            parts.append(f"{attr}={_escape(str(value))}")
     inner = ",".join(plan_shape(c) for c in node.children)
     return f"{'|'.join(parts)}({inner})"
 
 
-def shape_differences(old: ExplainResult | PlanNode, new: ExplainResult | PlanNode) -> list[str]:
-    """What changed between two plans, in words: scans by relation, join methods, sorts."""
+def _escape(text: str) -> str:
+    return "".join("\\" + ch if ch in _SHAPE_SPECIAL else ch for ch in text)
+
+
+def parse_plan_shape(signature: str) -> PlanNode:
+    """Rebuild the skeleton tree (node types, joins, relations, indexes) of a `plan_shape` signature."""
+    node, end = _parse_shape(signature, 0, "0")
+    if end != len(signature):
+        raise AnalyzerError(f"not a plan signature: unexpected {signature[end:end + 20]!r}")
+    return node
+
+
+def _parse_shape(text: str, pos: int, path: str) -> tuple[PlanNode, int]:
+    parts: list[str] = []
+    buf: list[str] = []
+    while True:
+        if pos >= len(text):
+            raise AnalyzerError(f"not a plan signature: it ends inside a node: {text[-40:]!r}")
+        ch = text[pos]
+        if ch == "\\" and pos + 1 < len(text):
+            buf.append(text[pos + 1])
+            pos += 2
+        elif ch == "|":
+            parts.append("".join(buf))
+            buf = []
+            pos += 1
+        elif ch == "(":
+            parts.append("".join(buf))
+            pos += 1
+            break
+        elif ch in "),":
+            raise AnalyzerError(f"not a plan signature: {ch!r} before '(' at {pos}")
+        else:
+            buf.append(ch)
+            pos += 1
+    attrs: dict[str, str] = {}
+    for part in parts[1:]:
+        key, _, value = part.partition("=")
+        if key in SHAPE_ATTRS:
+            attrs[key] = value
+    children: list[PlanNode] = []
+    while pos < len(text) and text[pos] != ")":
+        child, pos = _parse_shape(text, pos, f"{path}.{len(children)}")
+        children.append(child)
+        if pos < len(text) and text[pos] == ",":
+            pos += 1
+    if pos >= len(text):
+        raise AnalyzerError("not a plan signature: unbalanced parentheses")
+    node = PlanNode(
+        node_type=parts[0], path=path, children=tuple(children), join_type=attrs.get("join_type"),
+        strategy=attrs.get("strategy"), relation=attrs.get("relation"), index_name=attrs.get("index_name"),
+    )
+    return node, pos + 1
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """One difference between two plans of the same query; `worse` marks the ones a baseline gate fails on."""
+
+    kind: str  # seq_scan, index_only_lost, join_method, sort_added, sort_removed, scan_changed, shape
+    detail: str
+    worse: bool
+    node_path: str | None = None
+
+
+def compare_plans(old: ExplainResult | PlanNode, new: ExplainResult | PlanNode) -> list[PlanChange]:
+    """What changed from `old` to `new`: worse when a relation lost its index (Seq Scan) or its index-only
+    scan, a join method changed, or a sort was added. Other scan changes are reported, not judged."""
     old_root = old.root if isinstance(old, ExplainResult) else old
     new_root = new.root if isinstance(new, ExplainResult) else new
     if plan_shape(old_root) == plan_shape(new_root):
         return []
-    changes: list[str] = []
-    old_scans = _scans_by_relation(old_root)
-    new_scans = _scans_by_relation(new_root)
+    changes: list[PlanChange] = []
+    old_scans, new_scans = _scans_by_relation(old_root), _scans_by_relation(new_root)
     for relation in sorted(set(old_scans) | set(new_scans)):
         before, after = old_scans.get(relation, []), new_scans.get(relation, [])
-        if before != after:
-            b = " + ".join(before) or "nothing"
-            a = " + ".join(after) or "nothing"
-            changes.append(f"{relation}: {b} became {a}")
-    old_joins = [n.node_type for n in old_root.walk() if n.node_type in ("Nested Loop", "Hash Join", "Merge Join")]
-    new_joins = [n.node_type for n in new_root.walk() if n.node_type in ("Nested Loop", "Hash Join", "Merge Join")]
-    if old_joins != new_joins:
-        changes.append(f"join methods {', '.join(old_joins) or 'none'} became {', '.join(new_joins) or 'none'}")
+        if [t for t, _ in before] == [t for t, _ in after]:
+            continue
+        b = " + ".join(t for t, _ in before) or "nothing"
+        a = " + ".join(t for t, _ in after) or "nothing"
+        where = after[0][1].path if after else None
+        old_types = {n.node_type for _, n in before}
+        new_types = {n.node_type for _, n in after}
+        if "Seq Scan" in new_types - old_types and old_types & _INDEX_SCANS:
+            changes.append(PlanChange("seq_scan", f"{relation}: {b} became {a}", True, _first(after, "Seq Scan")))
+        elif "Index Only Scan" in old_types - new_types and new_types & {"Index Scan", "Bitmap Heap Scan"}:
+            changes.append(PlanChange("index_only_lost", f"{relation}: {b} became {a}", True, where))
+        else:
+            changes.append(PlanChange("scan_changed", f"{relation}: {b} became {a}", False, where))
+    old_joins = [n.node_type for n in old_root.walk() if n.node_type in JOIN_TYPES]
+    new_joins = [n.node_type for n in new_root.walk() if n.node_type in JOIN_TYPES]
+    if sorted(old_joins) != sorted(new_joins):
+        where = next((n.path for n in new_root.walk() if n.node_type in JOIN_TYPES), None)
+        changes.append(PlanChange(
+            "join_method", f"join methods {', '.join(old_joins) or 'none'} became {', '.join(new_joins) or 'none'}",
+            True, where))
     old_sorts = sum(1 for n in old_root.walk() if n.node_type in ("Sort", "Incremental Sort"))
-    new_sorts = sum(1 for n in new_root.walk() if n.node_type in ("Sort", "Incremental Sort"))
-    if new_sorts > old_sorts:
-        changes.append("a Sort was added")
-    elif new_sorts < old_sorts:
-        changes.append("a Sort was removed")
-    return changes or ["the plan tree changed shape"]
+    sorts = [n for n in new_root.walk() if n.node_type in ("Sort", "Incremental Sort")]
+    if len(sorts) > old_sorts:
+        changes.append(PlanChange("sort_added", "a Sort was added", True, sorts[0].path))
+    elif len(sorts) < old_sorts:
+        changes.append(PlanChange("sort_removed", "a Sort was removed", False))
+    return changes or [PlanChange("shape", "the plan tree changed shape", False, first_difference(old_root, new_root))]
 
 
-def _scans_by_relation(root: PlanNode) -> dict[str, list[str]]:
-    scans: dict[str, list[str]] = {}
+def shape_differences(old: ExplainResult | PlanNode, new: ExplainResult | PlanNode) -> list[str]:
+    """What changed between two plans, in words: scans by relation, join methods, sorts."""
+    return [c.detail for c in compare_plans(old, new)]
+
+
+def first_difference(old: ExplainResult | PlanNode, new: ExplainResult | PlanNode) -> str | None:
+    """The path (in `new`) of the first node, depth first, where two plan trees differ in shape."""
+    a = old.root if isinstance(old, ExplainResult) else old
+    b = new.root if isinstance(new, ExplainResult) else new
+    if any(getattr(a, attr) != getattr(b, attr) for attr in ("node_type", *SHAPE_ATTRS)):
+        return b.path
+    for ca, cb in zip(a.children, b.children):
+        path = first_difference(ca, cb)
+        if path is not None:
+            return path
+    if len(a.children) != len(b.children):
+        return b.path
+    return None
+
+
+_INDEX_SCANS = frozenset({"Index Scan", "Index Only Scan", "Bitmap Heap Scan"})
+
+
+def _first(scans: list[tuple[str, PlanNode]], node_type: str) -> str | None:
+    return next((n.path for _, n in scans if n.node_type == node_type), None)
+
+
+def _scans_by_relation(root: PlanNode) -> dict[str, list[tuple[str, PlanNode]]]:
+    scans: dict[str, list[tuple[str, PlanNode]]] = {}
     for n in root.walk():
         if n.relation:
             text = n.node_type + (f" ({n.index_name})" if n.index_name else "")
-            scans.setdefault(n.relation, []).append(text)
-        elif n.node_type == "Bitmap Index Scan" and n.index_name:
-            scans.setdefault("(bitmap)", []).append(f"Bitmap Index Scan ({n.index_name})")
+            scans.setdefault(n.relation, []).append((text, n))
     return scans
