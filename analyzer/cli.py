@@ -86,9 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="seed, replay and check a workload; write reports")
     target_options(run)
     run.add_argument("--out", type=Path, help="output folder (default: reports/<workload>-<timestamp>/)")
+    run.add_argument("--baseline", type=Path, help="compare with a baseline file or an earlier report.json")
+    run.add_argument("--accept", action="append", default=[], metavar="QUERY:KIND",
+                     help="a baseline regression that does not fail the run (KIND: plan, buffers, time, missing, *)")
 
     seed = sub.add_parser("seed", help="create the schema where absent and seed it, without replaying")
     target_options(seed)
+
+    baseline = sub.add_parser("baseline", help="baselines for `run --baseline`")
+    baseline_sub = baseline.add_subparsers(dest="baseline_command", required=True)
+    save = baseline_sub.add_parser("save", help="write a baseline (meant to be committed) from a report.json")
+    save.add_argument("report", type=Path, help="report.json of a run")
+    save.add_argument("-o", "--output", type=Path, help="baseline file (default: <workload>.baseline.json)")
+    save.add_argument("--buffers-factor", type=float, help="buffers may grow this much (default 2; kept from -o)")
+    save.add_argument("--time-factor", type=float, help="the median may grow this much (default 3; kept from -o)")
+    save.add_argument("--verbose", "-v", action="store_true", help="tracebacks on errors")
+    save.add_argument("--quiet", "-q", action="store_true", help="no progress output")
     return parser
 
 
@@ -106,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args, out, reporter)
         if args.command == "seed":
             return _cmd_seed(args, out, reporter)
+        if args.command == "baseline":
+            return _cmd_baseline_save(args, out)
         parser.error(f"unknown command {args.command}")
     except AnalyzerError as e:
         reporter.finish()
@@ -138,16 +153,40 @@ def _options(args: argparse.Namespace, replay: bool) -> "RunOptions":
 
 
 def _cmd_run(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+    from analyzer.baseline import apply_baseline, load_baseline, parse_acceptance
     from analyzer.outputs import default_out_dir, write_outputs
     from analyzer.report.console import print_summary
     from analyzer.runner import run_workload
 
+    if args.accept and args.baseline is None:
+        raise AnalyzerError("--accept needs --baseline")
+    accepted = [parse_acceptance(a) for a in args.accept]
+    baseline = load_baseline(args.baseline) if args.baseline is not None else None  # a bad file fails before the run
     report = run_workload(_options(args, replay=True), reporter)
+    if baseline is not None:
+        report = apply_baseline(report, baseline, accepted)
     out_dir = args.out or default_out_dir(report.workload)
     written = write_outputs(report, out_dir)
     print_summary(report, out)
     out.print(f"reports: {', '.join(str(p) for p in written)}")
     return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def _cmd_baseline_save(args: argparse.Namespace, out: Console) -> int:
+    import dataclasses
+
+    from analyzer.baseline import BaselineLimits, load_baseline, save_baseline
+
+    baseline = load_baseline(args.report)
+    target = args.output or Path(f"{baseline.workload or 'workload'}.baseline.json")
+    limits = load_baseline(target).limits if target.exists() else BaselineLimits()
+    if args.buffers_factor is not None:
+        limits = dataclasses.replace(limits, buffers_factor=args.buffers_factor)
+    if args.time_factor is not None:
+        limits = dataclasses.replace(limits, time_factor=args.time_factor)
+    save_baseline(dataclasses.replace(baseline, limits=limits), target)
+    out.print(f"baseline of {len(baseline.queries)} queries written to {target}")
+    return EXIT_OK
 
 
 def _cmd_seed(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
