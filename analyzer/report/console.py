@@ -50,4 +50,7 @@ def print_summary(report: RunReport, console: Console) -> None:
     if report.passed:
         console.print(f"[bold green]PASS[/bold green] {len(report.queries)} queries, weighted time {report.weighted_ms:,.2f} ms")
     else:
-        console.print(f"[bold red]FAIL[/bold red] {len(failed)} of {len(report.queries)} queries failed a check (details: report.html)")
+        regressed = sum(1 for r in report.regressions if not r.accepted)
+        console.print(f"[bold red]FAIL[/bold red] {len(failed)} of {len(report.queries)} queries failed a check"
+                      + (f", {regressed} regression{'s' if regressed != 1 else ''} against the baseline" if regressed else "")
+                      + " (details: report.html)")

@@ -10,7 +10,10 @@ def _ms(value: float | None) -> str:
 
 
 def render_markdown(report: RunReport) -> str:
+    open_regressions = [r for r in report.regressions if not r.accepted]
     verdict = "✅ passed" if report.passed else "❌ failed"
+    if open_regressions:
+        verdict += f" ({len(open_regressions)} regression{'s' if len(open_regressions) != 1 else ''})"
     lines = [
         f"## pg-analyzer: `{report.workload}` {verdict}",
         "",
@@ -23,7 +26,7 @@ def render_markdown(report: RunReport) -> str:
     ]
     for q in report.queries:
         failed = [c for c in q.checks if not c.passed and c.severity == "error"]
-        names = ", ".join(f"`{c.name}`" for c in failed) or ("`" + q.error + "`" if q.error else "")
+        names = ", ".join(dict.fromkeys(f"`{c.name}`" for c in failed)) or (_cell(q.error) if q.error else "")
         status = "✅" if q.passed else "❌"
         lines.append(
             f"| `{q.name}` | {q.weight:g} | {_ms(q.median_ms)} | {_ms(q.p95_ms)} | {q.shared_buffers:,} | {status} | {names} |"
@@ -39,11 +42,25 @@ def render_markdown(report: RunReport) -> str:
             lines.append(f"| `{r.ddl}` | {', '.join(q.query for q in r.queries)} | {speed} | {wal} | {size} |")
     if report.advisor:
         a = report.advisor
-        lines += ["", f"Weighted workload time {a.weighted_ms_before:,.2f} ms → {a.weighted_ms_after:,.2f} ms "
-                      f"(**{a.weighted_speedup:,.1f}x**) with the recommended set."]
+        lines += ["", (f"Weighted workload time {a.weighted_ms_before:,.2f} ms → {a.weighted_ms_after:,.2f} ms "
+                      f"(**{a.weighted_speedup:,.1f}x**) with the recommended set.")]
+    failures = [(q.name, c) for q in report.queries for c in q.checks if not c.passed and c.severity == "error"]
+    if failures:
+        lines += ["", "### Failed checks", ""]
+        for name, c in failures:
+            node = f" (plan node `{c.node_path}`)" if c.node_path else ""
+            lines.append(f"- `{name}` `{c.name}`: {_cell(c.detail)}{node}")
     if report.regressions:
-        lines += ["", "### Regressions against the baseline", ""]
+        open_ = sum(1 for r in report.regressions if not r.accepted)
+        lines += ["", (f"### Regressions against the baseline ({open_} failing, "
+                      f"{len(report.regressions) - open_} accepted)"), "",
+                  "| query | kind | status | detail |", "|---|---|---|---|"]
         for r in report.regressions:
-            mark = "accepted" if r.accepted else "**regression**"
-            lines.append(f"- `{r.query}` ({r.kind}, {mark}): {r.detail}")
+            mark = "accepted" if r.accepted else "❌ regression"
+            lines.append(f"| `{r.query}` | {r.kind} | {mark} | {_cell(r.detail)} |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell or list item: one line, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
