@@ -184,7 +184,7 @@ def parse_acceptance(text: str) -> Acceptance:
     query, sep, kind = text.rpartition(":")
     if not sep or not query:
         raise BaselineError(f"--accept {text}: expected QUERY:KIND, KIND one of {', '.join(REGRESSION_KINDS)} or *")
-    return _acceptance(query, kind, "--accept", f"--accept {text}")
+    return _acceptance(query, kind, "", f"--accept {text}")
 
 
 def _acceptance(query: str, kind: str, reason: str, where: str) -> Acceptance:

@@ -51,13 +51,13 @@ def render_markdown(report: RunReport) -> str:
             node = f" (plan node `{c.node_path}`)" if c.node_path else ""
             lines.append(f"- `{name}` `{c.name}`: {_cell(c.detail)}{node}")
     if report.regressions:
-        open_ = sum(1 for r in report.regressions if not r.accepted)
+        open_ = sum(1 for reg in report.regressions if not reg.accepted)
         lines += ["", (f"### Regressions against the baseline ({open_} failing, "
                       f"{len(report.regressions) - open_} accepted)"), "",
                   "| query | kind | status | detail |", "|---|---|---|---|"]
-        for r in report.regressions:
-            mark = "accepted" if r.accepted else "❌ regression"
-            lines.append(f"| `{r.query}` | {r.kind} | {mark} | {_cell(r.detail)} |")
+        for reg in report.regressions:
+            mark = "accepted" if reg.accepted else "❌ regression"
+            lines.append(f"| `{reg.query}` | {reg.kind} | {mark} | {_cell(reg.detail)} |")
     return "\n".join(lines) + "\n"
 
 
