@@ -1,0 +1,412 @@
+"""Measured write overhead of an index: the same write mix with and without it, interleaved.
+
+Runs alternate without (A) and with (B) the index: A B A B ..., the index built before each B
+and dropped after it. Before every run the mix's tables are vacuumed (so the aborted tuples of
+the previous run are gone and every run starts from the same pages, whatever other sessions'
+snapshots hold back) and a CHECKPOINT makes full-page images comparable. The run itself is one
+transaction, always rolled back: the data is identical before and after.
+
+WAL bytes are the difference of pg_current_wal_insert_lsn() (which counts the open
+transaction's WAL, unlike pg_current_wal_lsn()); buffers dirtied and written and the
+execution time come from EXPLAIN (ANALYZE, BUFFERS, WAL); HOT updates from the difference of
+pg_stat_xact_user_tables read at the start and end of the transaction (the view also holds
+earlier transactions' counts that are not flushed yet, on PostgreSQL 15 and 18 alike). GIN
+pending lists are flushed with gin_clean_pending_list() at the end of each run, so their
+deferred cost is counted, and the note says so.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from analyzer.errors import AnalyzerError
+from analyzer.report.model import WriteOverhead
+from analyzer.writemix import WriteMix, WriteStatement, build_write_mix
+
+__all__ = [
+    "IndexBuild", "MixRun", "OverheadRuns", "WriteMix", "WriteStatement", "build_write_mix", "compare_runs",
+    "measure_index_overhead", "measure_runs", "measure_set_overhead", "run_mix",
+]
+
+
+@dataclass(frozen=True)
+class MixRun:
+    """What one execution of the mix cost."""
+
+    wal_bytes: int
+    time_ms: float
+    buffers_dirtied: int
+    hot_updates: int
+    updates: int
+    buffers_written: int = 0
+    wal_fpi: int = 0
+    wal_bytes_own: int = 0  # WAL EXPLAIN attributes to the statements (this backend's, not other sessions')
+
+
+@dataclass(frozen=True)
+class IndexBuild:
+    """One build of a measured index."""
+
+    name: str
+    table: str
+    method: str
+    build_ms: float
+    size_bytes: int
+
+
+@dataclass
+class OverheadRuns:
+    """The raw interleaved runs of one measurement, for figures and for their spread."""
+
+    without: list[MixRun] = field(default_factory=list)
+    with_index: list[MixRun] = field(default_factory=list)
+    builds: list[IndexBuild] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def measure_index_overhead(
+    conn: psycopg.Connection, mix: WriteMix, create_sql: str, index_name: str, repetitions: int = 3
+) -> WriteOverhead:
+    """The write overhead of one index (built and dropped here) on `mix`."""
+    return _summarize(measure_runs(conn, mix, [(create_sql, index_name)], repetitions))
+
+
+def measure_set_overhead(
+    conn: psycopg.Connection, mix: WriteMix, create_sqls: list[tuple[str, str]], repetitions: int = 3
+) -> WriteOverhead:
+    """The write overhead of a set of indexes together; each pair is (create_sql, index_name)."""
+    return _summarize(measure_runs(conn, mix, [_ordered(pair) for pair in create_sqls], repetitions))
+
+
+def _ordered(pair: tuple[str, str]) -> tuple[str, str]:
+    """Accept (name, sql) too: the element that begins with CREATE is the statement."""
+    first, second = pair
+    if not first.lstrip().upper().startswith("CREATE") and second.lstrip().upper().startswith("CREATE"):
+        return second, first
+    return first, second
+
+
+def measure_runs(
+    conn: psycopg.Connection, mix: WriteMix, indexes: Sequence[tuple[str, str]], repetitions: int = 3
+) -> OverheadRuns:
+    """Interleave runs without (A) and with (B) the indexes, A B A B ..., after one untimed warm-up run."""
+    if repetitions < 1:
+        raise AnalyzerError("write overhead: repetitions must be at least 1")
+    if not indexes:
+        raise AnalyzerError("write overhead: no index to measure")
+    runs = OverheadRuns(notes=list(mix.notes))
+    with _autocommit(conn):
+        for _, name in indexes:
+            if _relation_exists(conn, name):
+                raise AnalyzerError(
+                    f"write overhead: an index or relation named {name} already exists; it is measured by "
+                    "building and dropping it, so give the proposed index another name"
+                )
+        probe = _Probe(conn, runs.notes)
+        run_mix(conn, mix, probe=probe)  # warm the caches; not counted
+        for _ in range(repetitions):
+            runs.without.append(run_mix(conn, mix, probe=probe))
+            try:
+                for create_sql, name in indexes:
+                    runs.builds.append(_build(conn, create_sql, name))
+                runs.with_index.append(run_mix(conn, mix, probe=probe))
+            finally:
+                for _, name in indexes:
+                    _drop(conn, name)
+    gin = sorted({b.name for b in runs.builds if b.method == "gin"})
+    if gin:
+        runs.notes.append(
+            f"GIN pending lists flushed with gin_clean_pending_list() at the end of every run ({', '.join(gin)}): "
+            "the deferred cost of fastupdate is counted, not hidden"
+        )
+    outside = sorted({b.table for b in runs.builds} - mix.tables)
+    if outside:
+        runs.notes.append(f"no write of the mix touches {', '.join(outside)}")
+    return runs
+
+
+def _summarize(runs: OverheadRuns) -> WriteOverhead:
+    names = {b.name for b in runs.builds}
+    per_build = len(runs.builds) // max(len(runs.with_index), 1)
+    sizes = [b.size_bytes for b in runs.builds]
+    builds_ms = [sum(b.build_ms for b in runs.builds[i:i + per_build]) for i in range(0, len(runs.builds), per_build or 1)]
+    return compare_runs(
+        runs.without, runs.with_index,
+        index_size_bytes=sum(sizes[:len(names)]) if sizes else 0,
+        build_ms=statistics.median(builds_ms) if builds_ms else 0.0,
+        note="; ".join(dict.fromkeys(runs.notes)),
+    )
+
+
+def compare_runs(
+    without: Sequence[MixRun],
+    with_index: Sequence[MixRun],
+    *,
+    index_size_bytes: int = 0,
+    build_ms: float = 0.0,
+    note: str = "",
+) -> WriteOverhead:
+    """The overhead of B against A (pure): medians of the paired differences, ratios to A's median."""
+    if not without or not with_index:
+        raise AnalyzerError("write overhead: no runs to compare")
+    pairs = list(zip(without, with_index))
+
+    def diffs(attr: str) -> list[float]:
+        return [float(getattr(b, attr) - getattr(a, attr)) for a, b in pairs]
+
+    wal_a = statistics.median(r.wal_bytes for r in without)
+    time_a = statistics.median(r.time_ms for r in without)
+    wal = statistics.median(diffs("wal_bytes"))
+    time_diffs = diffs("time_ms")
+    time_d = statistics.median(time_diffs)
+    wal_diffs = diffs("wal_bytes")
+    hot_lost = statistics.median(-d for d in diffs("hot_updates"))
+    return WriteOverhead(
+        wal_bytes=round(wal),
+        wal_ratio=wal / wal_a if wal_a else 0.0,
+        buffers_dirtied=round(statistics.median(diffs("buffers_dirtied"))),
+        time_ms_median=time_d,
+        time_ratio=time_d / time_a if time_a else 0.0,
+        time_ms_spread=(max(time_diffs) - min(time_diffs)) / 2,
+        hot_updates_lost=max(round(hot_lost), 0),
+        baseline_wal_bytes=round(wal_a),
+        baseline_time_ms_median=time_a,
+        note=note,
+        buffers_written=round(statistics.median(diffs("buffers_written"))),
+        wal_bytes_spread=round((max(wal_diffs) - min(wal_diffs)) / 2),
+        baseline_hot_updates=round(statistics.median(r.hot_updates for r in without)),
+        baseline_updates=round(statistics.median(r.updates for r in without)),
+        index_size_bytes=index_size_bytes,
+        build_ms=build_ms,
+        repetitions=len(pairs),
+    )
+
+
+class _Probe:
+    """What the role may do around a run (VACUUM, CHECKPOINT, setval); found out once, said once."""
+
+    def __init__(self, conn: psycopg.Connection, notes: list[str]) -> None:
+        self.conn = conn
+        self.notes = notes
+        self.vacuum = True
+        self.checkpoint = True
+        self.setval = True
+
+    def sequences(self, tables: list[str]) -> dict[str, tuple[int, bool]]:
+        """The state of the sequences the tables' columns own (identity, serial), to put back after the run."""
+        if not self.setval:
+            return {}
+        rows = self.conn.execute(
+            "SELECT DISTINCT d.objid::regclass::text FROM pg_depend d JOIN pg_class s ON s.oid = d.objid "
+            "WHERE s.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+            "AND d.refobjid = ANY(SELECT to_regclass(quote_ident(t))::oid FROM unnest(%s::text[]) t) ORDER BY 1",
+            (tables,),
+        ).fetchall()
+        try:
+            return _sequence_states(self.conn, [str(r[0]) for r in rows])
+        except psycopg.errors.InsufficientPrivilege:
+            self.setval = False
+            self.notes.append("not allowed to read the tables' sequences: they advance with every run")
+            return {}
+
+    def restore_sequences(self, before: dict[str, tuple[int, bool]], after: dict[str, tuple[int, bool]]) -> None:
+        """Rolled-back inserts still advance sequences: put them back, unless another session used them since.
+
+        With the same key values every run inserts the same index entries, so its WAL is repeatable
+        (increasing keys would split the right-most B-tree pages at different runs).
+        """
+        for seq, (value, called) in before.items():
+            if after.get(seq) == (value, called):
+                continue
+            try:
+                self.conn.execute(
+                    sql.SQL("SELECT setval({s}, %s, %s) FROM {r} WHERE last_value = %s").format(
+                        s=sql.Literal(seq), r=sql.SQL(seq)
+                    ),
+                    (value, called, after[seq][0]),
+                )
+            except psycopg.errors.InsufficientPrivilege:
+                self.setval = False
+                self.notes.append("not allowed to setval the tables' sequences: they advance with every run")
+                return
+
+    def prepare(self, mix: WriteMix) -> None:
+        """VACUUM, plan every statement once, CHECKPOINT: each run starts from the same pages.
+
+        Planning first means that pruning the catalog rows an index build or drop left dead
+        happens here, not inside the measured window.
+        """
+        tables = mix.tables
+        if self.vacuum:
+            try:
+                for t in sorted(tables):
+                    self.conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(t)))
+            except psycopg.errors.InsufficientPrivilege:
+                self.vacuum = False
+                self.notes.append("not allowed to VACUUM the tables: runs start from less comparable pages")
+        planned: set[str] = set()
+        with self.conn.transaction(force_rollback=True):
+            _xact_updates(self.conn, sorted(tables))  # hint bits on the catalog rows it reads, set now
+            _gin_indexes(self.conn, sorted(tables))
+            for stmt in mix.statements:
+                if stmt.label not in planned:
+                    planned.add(stmt.label)
+                    self.conn.execute(sql.SQL("EXPLAIN ") + stmt.sql, stmt.params)
+        if self.checkpoint:
+            try:
+                self.conn.execute("CHECKPOINT")
+            except psycopg.errors.InsufficientPrivilege:
+                self.checkpoint = False
+                self.notes.append(
+                    "not allowed to CHECKPOINT (needs superuser or pg_checkpoint): full-page images make WAL "
+                    "figures less comparable"
+                )
+
+
+def run_mix(conn: psycopg.Connection, mix: WriteMix, *, probe: _Probe | None = None) -> MixRun:
+    """Run the mix once in a transaction that is rolled back; return its WAL, time, buffers and HOT updates."""
+    probe = probe or _Probe(conn, [])
+    probe.prepare(mix)
+    tables = sorted(mix.tables)
+    sequences = probe.sequences(tables)
+    dirtied = written = fpi = own = 0
+    time_ms = 0.0
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL jit = off")
+        upd0, hot0 = _xact_updates(conn, tables)
+        gin_indexes = _gin_indexes(conn, tables)  # catalog reads stay outside the measured window
+        lsn0 = _insert_lsn(conn)
+        for stmt in mix.statements:
+            plan = _explain(conn, stmt.sql, stmt.params, stmt.label)
+            dirtied, written, fpi, time_ms = _add(plan, dirtied, written, fpi, time_ms)
+            own += int(plan["Plan"].get("WAL Bytes", 0))
+        for index in gin_indexes:
+            query = sql.SQL("SELECT gin_clean_pending_list({}::regclass)").format(sql.Literal(index))
+            plan = _explain(conn, query, None, f"gin_clean_pending_list({index})")
+            dirtied, written, fpi, time_ms = _add(plan, dirtied, written, fpi, time_ms)
+            own += int(plan["Plan"].get("WAL Bytes", 0))
+        lsn1 = _insert_lsn(conn)
+        upd1, hot1 = _xact_updates(conn, tables)
+        row = conn.execute("SELECT %s::pg_lsn - %s::pg_lsn", (lsn1, lsn0)).fetchone()
+        used = _sequence_states(conn, list(sequences))
+    probe.restore_sequences(sequences, used)
+    return MixRun(
+        wal_bytes=int(row[0]) if row else 0, time_ms=time_ms, buffers_dirtied=dirtied, hot_updates=hot1 - hot0,
+        updates=upd1 - upd0, buffers_written=written, wal_fpi=fpi, wal_bytes_own=own,
+    )
+
+
+def _sequence_states(conn: psycopg.Connection, sequences: list[str]) -> dict[str, tuple[int, bool]]:
+    states: dict[str, tuple[int, bool]] = {}  # names are regclass text, quoted by the server
+    for seq in sequences:
+        row = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(sql.SQL(seq))).fetchone()
+        if row is not None:
+            states[seq] = (int(row[0]), bool(row[1]))
+    return states
+
+
+def _add(plan: dict[str, Any], dirtied: int, written: int, fpi: int, time_ms: float) -> tuple[int, int, int, float]:
+    top = plan["Plan"]
+    return (
+        dirtied + int(top.get("Shared Dirtied Blocks", 0)),
+        written + int(top.get("Shared Written Blocks", 0)),
+        fpi + int(top.get("WAL FPI", 0)),
+        time_ms + float(plan.get("Execution Time", 0.0)),
+    )
+
+
+def _explain(conn: psycopg.Connection, query: sql.SQL | sql.Composed, params: Any, label: str) -> dict[str, Any]:
+    explain = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, WAL, TIMING OFF, FORMAT JSON) ") + query
+    try:
+        row = conn.execute(explain, params).fetchone()
+    except psycopg.Error as e:
+        raise AnalyzerError(f"write mix: '{label}' failed: {e.diag.message_primary or e}") from e
+    if row is None:
+        raise AnalyzerError(f"write mix: EXPLAIN of '{label}' returned nothing")
+    doc = row[0]
+    return dict(doc[0] if isinstance(doc, list) else doc)
+
+
+def _insert_lsn(conn: psycopg.Connection) -> str:
+    row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+    return str(row[0]) if row else "0/0"
+
+
+def _xact_updates(conn: psycopg.Connection, tables: list[str]) -> tuple[int, int]:
+    row = conn.execute(
+        "SELECT coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_hot_upd), 0) FROM pg_stat_xact_user_tables "
+        "WHERE relid = ANY(SELECT to_regclass(quote_ident(t))::oid FROM unnest(%s::text[]) t)",
+        (tables,),
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _gin_indexes(conn: psycopg.Connection, tables: list[str]) -> list[str]:
+    rows = conn.execute(
+        "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_am am ON am.oid = c.relam "
+        "WHERE am.amname = 'gin' AND i.indrelid = ANY(SELECT to_regclass(quote_ident(t))::oid FROM unnest(%s::text[]) t) "
+        "ORDER BY 1",
+        (tables,),
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _relation_exists(conn: psycopg.Connection, name: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (_regclass_text(conn, name),)).fetchone()
+    return bool(row and row[0])
+
+
+def _ident(name: str) -> sql.Identifier:
+    """An index name, schema-qualified or not, as an identifier."""
+    return sql.Identifier(*name.split(".", 1))
+
+
+def _regclass_text(conn: psycopg.Connection, name: str) -> str:
+    return _ident(name).as_string(conn)
+
+
+def _build(conn: psycopg.Connection, create_sql: str, name: str) -> IndexBuild:
+    started = time.perf_counter()
+    try:
+        conn.execute(create_sql)
+    except psycopg.Error as e:
+        raise AnalyzerError(f"index {name}: {e.diag.message_primary or e}") from e
+    build_ms = (time.perf_counter() - started) * 1000
+    row = conn.execute(
+        "SELECT i.indrelid::regclass::text, am.amname, pg_relation_size(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+        "WHERE i.indexrelid = to_regclass(%s)",
+        (_regclass_text(conn, name),),
+    ).fetchone()
+    if row is None:
+        raise AnalyzerError(f"index {name}: the statement ran but created no index of that name: {create_sql}")
+    return IndexBuild(name=name, table=str(row[0]), method=str(row[1]), build_ms=build_ms, size_bytes=int(row[2]))
+
+
+def _drop(conn: psycopg.Connection, name: str) -> None:
+    conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(_ident(name)))
+
+
+class _autocommit:
+    """VACUUM and CHECKPOINT need autocommit: switch an idle connection to it for the measurement."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.previous = conn.autocommit
+
+    def __enter__(self) -> None:
+        if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            raise AnalyzerError("write overhead: the connection is inside a transaction; measure outside one")
+        self.conn.autocommit = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            self.conn.autocommit = self.previous
