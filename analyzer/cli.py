@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="create the schema where absent and seed it, without replaying")
     target_options(seed)
 
+    overhead = sub.add_parser("overhead", help="measure what proposed indexes cost the workload's writes")
+    target_options(overhead)
+    overhead.add_argument("--index", action="append", required=True, metavar="SQL", help="a CREATE INDEX statement (repeatable)")
+    overhead.add_argument("--repetitions", type=int, default=3, help="interleaved runs with and without (default 3)")
+
     baseline = sub.add_parser("baseline", help="baselines for `run --baseline`")
     baseline_sub = baseline.add_subparsers(dest="baseline_command", required=True)
     save = baseline_sub.add_parser("save", help="write a baseline (meant to be committed) from a report.json")
@@ -119,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args, out, reporter)
         if args.command == "seed":
             return _cmd_seed(args, out, reporter)
+        if args.command == "overhead":
+            return _cmd_overhead(args, out, reporter)
         if args.command == "baseline":
             return _cmd_baseline_save(args, out)
         parser.error(f"unknown command {args.command}")
@@ -203,6 +210,20 @@ def _cmd_seed(args: argparse.Namespace, out: Console, reporter: RichReporter) ->
     out.print(f"seeded in {seeding.seconds:.1f} s (scale {seeding.scale:g}, seed {seeding.seed})")
     if report.server.target == "embedded":
         out.print("[dim]the embedded server is removed at exit: use --dsn to keep the data[/dim]")
+    return EXIT_OK
+
+
+def _cmd_overhead(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+    from analyzer.overhead_cmd import OverheadOptions, measure_proposed_indexes, overhead_table
+
+    result = measure_proposed_indexes(OverheadOptions(
+        workload_path=args.workload, indexes=tuple(args.index), dsn=args.dsn, scale=args.scale, seed=args.seed,
+        allow_ddl=args.allow_ddl, scratch=args.scratch, repetitions=args.repetitions,
+        seed_mode="append" if args.append else "replace" if args.replace else "empty",
+    ), reporter)
+    out.print(overhead_table(result))
+    for note in result.notes:
+        out.print(f"[dim]note: {note}[/dim]")
     return EXIT_OK
 
 
