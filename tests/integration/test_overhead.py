@@ -11,7 +11,12 @@ from psycopg import sql
 
 from analyzer.cli import main
 from analyzer.overhead import (
-    WriteMix, WriteStatement, build_write_mix, measure_index_overhead, measure_runs, measure_set_overhead,
+    WriteMix,
+    WriteStatement,
+    build_write_mix,
+    measure_index_overhead,
+    measure_runs,
+    measure_set_overhead,
 )
 from analyzer.workload import load_workload
 
@@ -86,8 +91,8 @@ def _mix(*statements: tuple[str, str]) -> WriteMix:
     )
 
 
-INSERTS = _mix(("insert", "INSERT INTO items (kind, score, title, note) SELECT kind, score, title || ' copy', note"
-                          " FROM items WHERE id <= 400"))
+INSERTS = _mix(("insert", ("INSERT INTO items (kind, score, title, note) SELECT kind, score, title || ' copy', note"
+                          " FROM items WHERE id <= 400")))
 UPDATE_SCORE = _mix(("rescore", "UPDATE items SET score = score + 1 WHERE id BETWEEN 1001 AND 1400"))
 
 
