@@ -1,88 +1,163 @@
-"""Inline SVG charts: no script, no network, readable when printed."""
+"""Inline SVG charts: no script, no network, readable when printed.
+
+Colours come from CSS classes where they can, so the stylesheet (and print) decides them.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 
-def latency_strip(series: list[tuple[str, list[float], str]], width: int = 520) -> str:
-    """Timed runs as dots on a log-scaled axis, one row per series (before / after), medians marked."""
-    values = [v for _, vals, _ in series for v in vals if v > 0]
+@dataclass(frozen=True)
+class Series:
+    """One row of the latency chart: the timed runs of a query before or after an index."""
+
+    label: str
+    values: Sequence[float]
+    color: str
+
+
+@dataclass(frozen=True)
+class ScatterPoint:
+    """One index candidate on the gain/cost chart."""
+
+    number: int
+    name: str
+    gain: float  # weighted workload speedup, 1.0 = none
+    cost: float  # extra WAL of the write mix, as a ratio
+    chosen: bool
+
+
+def latency_chart(series: Sequence[Series], width: int = 560) -> str:
+    """Timed runs as dots on a log time axis, one row per series, with the interquartile box and the median."""
+    values = [v for s in series for v in s.values if v > 0]
     if not values:
         return ""
-    lo, hi = min(values), max(values)
-    lo_log, hi_log = math.log10(lo) - 0.05, math.log10(hi) + 0.05
-    if hi_log - lo_log < 0.3:
+    lo_log, hi_log = math.log10(min(values)), math.log10(max(values))
+    pad = max((hi_log - lo_log) * 0.08, 0.04)
+    lo_log, hi_log = lo_log - pad, hi_log + pad
+    if hi_log - lo_log < 0.4:
         mid = (hi_log + lo_log) / 2
-        lo_log, hi_log = mid - 0.15, mid + 0.15
-    left, right, row_h = 70, 20, 26
-    height = row_h * len(series) + 30
+        lo_log, hi_log = mid - 0.2, mid + 0.2
+    left, right, row_h, top = 52, 74, 30, 8
+    height = top + row_h * len(series) + 24
 
     def x(v: float) -> float:
         return left + (math.log10(max(v, 1e-6)) - lo_log) / (hi_log - lo_log) * (width - left - right)
 
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-             f'aria-label="latency distribution">']
-    for i, (label, vals, color) in enumerate(series):
-        y = 14 + i * row_h
-        parts.append(f'<text x="0" y="{y + 4}" class="axis">{escape(label)}</text>')
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" class="grid"/>')
-        for v in vals:
-            parts.append(f'<circle cx="{x(v):.1f}" cy="{y}" r="3.2" fill="{color}" fill-opacity="0.55"/>')
-        if vals:
-            med = sorted(vals)[len(vals) // 2]
-            parts.append(f'<line x1="{x(med):.1f}" x2="{x(med):.1f}" y1="{y - 8}" y2="{y + 8}" stroke="{color}" stroke-width="2.5"/>')
-    axis_y = height - 8
-    for exp in range(math.floor(lo_log), math.ceil(hi_log) + 1):
-        for mult in (1, 2, 5):
-            v = mult * 10**exp
-            if lo_log <= math.log10(v) <= hi_log:
-                parts.append(f'<text x="{x(v):.1f}" y="{axis_y}" class="axis" text-anchor="middle">{_fmt_ms(v)}</text>')
-    parts.append("</svg>")
+    parts = [(f'<svg class="chart latency" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+             f'role="img" aria-label="distribution of the timed runs">')]
+    axis_y = top + row_h * len(series)
+    for v in _log_ticks(lo_log, hi_log):
+        parts.append(f'<line x1="{x(v):.1f}" x2="{x(v):.1f}" y1="{top}" y2="{axis_y}" class="grid"/>'
+                     f'<text x="{x(v):.1f}" y="{axis_y + 14}" class="axis" text-anchor="middle">{_fmt_ms(v)}</text>')
+    for i, s in enumerate(series):
+        y = top + i * row_h + row_h / 2
+        vals = sorted(v for v in s.values if v > 0)
+        parts.append(f'<text x="0" y="{y + 4:.1f}" class="axis">{escape(s.label)}</text>')
+        if not vals:
+            continue
+        q1, med, q3 = _quantile(vals, 0.25), _quantile(vals, 0.5), _quantile(vals, 0.75)
+        parts.append(f'<rect x="{x(q1):.1f}" y="{y - 8:.1f}" width="{max(x(q3) - x(q1), 1):.1f}" height="16" rx="3" '
+                     f'fill="{s.color}" fill-opacity="0.12" stroke="{s.color}" stroke-opacity="0.5"/>')
+        for j, v in enumerate(s.values):
+            if v > 0:
+                jitter = ((j * 7919) % 11 - 5) * 1.2  # deterministic: the same report renders the same
+                parts.append(f'<circle cx="{x(v):.1f}" cy="{y + jitter:.1f}" r="2.6" fill="{s.color}" '
+                             f'fill-opacity="0.6"/>')
+        parts.append(f'<line x1="{x(med):.1f}" x2="{x(med):.1f}" y1="{y - 11:.1f}" y2="{y + 11:.1f}" '
+                     f'stroke="{s.color}" stroke-width="2.5"/>'
+                     f'<text x="{width - right + 8}" y="{y + 4:.1f}" class="val" fill="{s.color}">'
+                     f'{_fmt_ms(med)}</text>')
+    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{axis_y}" y2="{axis_y}" class="axisline"/></svg>')
     return "".join(parts)
 
 
-def gain_cost_scatter(points: list[tuple[str, float, float, bool]], width: int = 560, height: int = 300) -> str:
-    """Candidates: weighted speedup (log y) against WAL overhead ratio (x); chosen filled, rejected hollow."""
+def gain_cost_scatter(points: Sequence[ScatterPoint], width: int = 560, height: int = 320) -> str:
+    """Candidates: weighted workload speedup (log y) against extra WAL of the write mix (x).
+
+    Chosen candidates are filled, rejected ones hollow; each is numbered like the table beside it.
+    """
     if not points:
         return ""
-    left, bottom, top, right = 60, 40, 14, 20
-    xs = [max(p[2], 0.0) for p in points]
-    ys = [max(p[1], 1.0) for p in points]
-    x_max = max(max(xs) * 1.1, 0.05)
-    y_max = math.log10(max(max(ys) * 1.5, 10))
+    left, bottom, top, right = 58, 44, 16, 24
+    x_lo = min(0.0, min(p.cost for p in points))
+    x_hi = max(max(p.cost for p in points) * 1.12, 0.05)
+    y_lo = min(0.0, math.log10(max(min(p.gain for p in points), 1e-3)))
+    y_hi = max(math.log10(max(max(p.gain for p in points), 1e-3)), math.log10(1.05))
+    pad = max((y_hi - y_lo) * 0.1, 0.008)
+    y_lo, y_hi = y_lo - pad, y_hi + pad
 
     def px(v: float) -> float:
-        return left + v / x_max * (width - left - right)
+        return left + (v - x_lo) / (x_hi - x_lo) * (width - left - right)
 
     def py(v: float) -> float:
-        return height - bottom - math.log10(max(v, 1.0)) / y_max * (height - bottom - top)
+        return height - bottom - (math.log10(max(v, 1e-3)) - y_lo) / (y_hi - y_lo) * (height - bottom - top)
 
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-             'aria-label="read gain against write cost">',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" class="axisline"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" class="axisline"/>',
-             f'<text x="{(width + left) / 2}" y="{height - 6}" class="axis" text-anchor="middle">write cost: extra WAL of the write mix</text>',
-             f'<text x="12" y="{(height - bottom) / 2}" class="axis" transform="rotate(-90 12 {(height - bottom) / 2})" '
-             'text-anchor="middle">weighted read speedup</text>']
-    for tick in (1, 10, 100, 1000, 10000):
-        if math.log10(tick) <= y_max:
-            parts.append(f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" class="axis" text-anchor="end">{tick:g}x</text>')
-    for frac in (0.25, 0.5, 0.75, 1.0):
-        v = x_max * frac
-        parts.append(f'<text x="{px(v):.1f}" y="{height - bottom + 14}" class="axis" text-anchor="middle">{v:+.0%}</text>')
-    for name, gain, cost, chosen in points:
-        cls = "dot chosen" if chosen else "dot rejected"
-        parts.append(f'<circle cx="{px(max(cost, 0)):.1f}" cy="{py(gain):.1f}" r="6" class="{cls}"><title>'
-                     f'{escape(name)}: {gain:,.1f}x, WAL {cost:+.0%}</title></circle>')
+    parts = [(f'<svg class="chart scatter" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+             'role="img" aria-label="read gain against write cost of every candidate">')]
+    for gain in _gain_ticks(y_lo, y_hi):
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(gain):.1f}" y2="{py(gain):.1f}" class="grid"/>'
+                     f'<text x="{left - 6}" y="{py(gain) + 4:.1f}" class="axis" text-anchor="end">{gain:g}×</text>')
+    for cost in _cost_ticks(x_lo, x_hi):
+        parts.append(f'<line x1="{px(cost):.1f}" x2="{px(cost):.1f}" y1="{top}" y2="{height - bottom}" class="grid"/>'
+                     f'<text x="{px(cost):.1f}" y="{height - bottom + 15}" class="axis" text-anchor="middle">'
+                     f'{cost:+.0%}</text>')
+    parts.append(
+        f'<line x1="{left}" y1="{py(1.0):.1f}" x2="{width - right}" y2="{py(1.0):.1f}" class="axisline"/>'
+        f'<line x1="{px(0):.1f}" y1="{top}" x2="{px(0):.1f}" y2="{height - bottom}" class="axisline"/>'
+        f'<text x="{(width + left - right) / 2:.0f}" y="{height - 8}" class="axis title" text-anchor="middle">'
+        'write cost: extra WAL of the write mix →</text>'
+        f'<text x="13" y="{(height - bottom + top) / 2:.0f}" class="axis title" text-anchor="middle" '
+        f'transform="rotate(-90 13 {(height - bottom + top) / 2:.0f})">read gain: weighted workload speedup →</text>'
+    )
+    for p in sorted(points, key=lambda p: p.chosen):
+        cx, cy = px(p.cost), py(p.gain)
+        cls = "dot chosen" if p.chosen else "dot rejected"
+        verdict = "chosen" if p.chosen else "rejected"
+        parts.append(f'<g class="{cls}"><title>#{p.number} {escape(p.name)} ({verdict}): {p.gain:,.2f}× '
+                     f'for {p.cost:+.0%} WAL</title><circle cx="{cx:.1f}" cy="{cy:.1f}" r="9"/>'
+                     f'<text x="{cx:.1f}" y="{cy + 3.5:.1f}" text-anchor="middle">{p.number}</text></g>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _quantile(sorted_values: Sequence[float], q: float) -> float:
+    pos = (len(sorted_values) - 1) * q
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def _log_ticks(lo_log: float, hi_log: float) -> list[float]:
+    ticks = [m * 10.0**e for e in range(math.floor(lo_log), math.ceil(hi_log) + 1) for m in (1, 2, 5)]
+    inside = [v for v in ticks if lo_log <= math.log10(v) <= hi_log]
+    return inside if len(inside) <= 7 else [v for v in inside if str(v).lstrip("0.").startswith("1")]
+
+
+GAIN_TICKS = (0.5, 0.8, 0.9, 0.95, 1.0, 1.02, 1.05, 1.1, 1.2, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0,
+              200.0, 500.0, 1000.0, 10000.0)
+
+
+def _gain_ticks(y_lo: float, y_hi: float) -> list[float]:
+    inside = [v for v in GAIN_TICKS if y_lo <= math.log10(v) <= y_hi]
+    while len(inside) > 7:
+        inside = [v for i, v in enumerate(inside) if i % 2 == 0 or v == 1.0]
+    return inside
+
+
+def _cost_ticks(x_lo: float, x_hi: float) -> list[float]:
+    span = x_hi - x_lo
+    step = next(s for s in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0) if span / s <= 6)
+    return [i * step for i in range(math.ceil(x_lo / step), math.floor(x_hi / step) + 1)]
 
 
 def _fmt_ms(v: float) -> str:
     if v >= 1000:
-        return f"{v / 1000:g} s"
+        return f"{v / 1000:.3g} s"
     if v >= 1:
-        return f"{v:g} ms"
-    return f"{v * 1000:g} µs"
+        return f"{v:.3g} ms"
+    return f"{v * 1000:.3g} µs"
