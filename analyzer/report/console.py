@@ -1,11 +1,18 @@
-"""The console summary (rich): the same verdicts as the HTML report's summary section."""
+"""The console summary (rich): the same verdicts and figures as the HTML report's summary section.
+
+Server and run, one row per query with its failing checks (and its time with the recommended
+indexes when the advisor ran), the weighted time before and after, the write cost of the set,
+regressions against a baseline, and the verdict. It fits an 80-column terminal.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
-from analyzer.report.model import RunReport
+from analyzer.report.model import QueryReport, QuerySpeedup, RunReport
+
+KEY_SETTINGS = ("shared_buffers", "work_mem", "random_page_cost", "jit")
 
 
 def print_summary(report: RunReport, console: Console) -> None:
@@ -15,42 +22,114 @@ def print_summary(report: RunReport, console: Console) -> None:
         + (f", scale {report.seeding.scale:g}, seed {report.seeding.seed}" if report.seeding else "")
         + f", {report.duration_s:,.1f} s"
     )
-    table = Table(show_lines=False, header_style="bold")
+    settings = [f"{k}={server.settings[k]}" for k in KEY_SETTINGS if k in server.settings]
+    if settings:
+        console.print("[dim]" + "  ".join(settings) + "[/dim]")
+    console.print(_query_table(report, console.width))
+    _print_advice(report, console)
+    for r in report.regressions:
+        state = " (accepted)" if r.accepted else ""
+        console.print(f"[red]regression[/red] {r.query} ({r.kind}){state}: {r.detail}", highlight=False)
+    if report.passed:
+        console.print(f"[bold green]PASS[/bold green] {len(report.queries)} queries, "
+                      f"weighted time {report.weighted_ms:,.2f} ms")
+    else:
+        failed = len(report.failed_queries)
+        regressed = sum(1 for r in report.regressions if not r.accepted)
+        why = [f"{failed} of {len(report.queries)} queries failed a check"] if failed else []
+        why += [f"{regressed} regression{'s' if regressed != 1 else ''}"] if regressed else []
+        console.print(f"[bold red]FAIL[/bold red] {', '.join(why)} (details: report.html)")
+
+
+def _query_table(report: RunReport, width: int) -> Table:
+    after = _best_after(report)
+    wide = width >= 110
+    table = Table(header_style="bold", pad_edge=False, expand=False)
     table.add_column("query", no_wrap=True)
-    for col in ("weight", "median ms", "p95 ms", "buffers"):
-        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("weight", justify="right", no_wrap=True)
+    table.add_column("median", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("p95", justify="right", no_wrap=True)
+    if report.advisor:
+        table.add_column("indexed", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("buffers", justify="right", no_wrap=True)
     table.add_column("result", justify="center", no_wrap=True)
-    table.add_column("failed checks", overflow="fold")
+    table.add_column("failing checks", overflow="fold", min_width=14, ratio=1)
     for q in report.queries:
-        failed = [c.name.replace("expect.", "").replace("builtin.", "") for c in q.checks
-                  if not c.passed and c.severity == "error"]
-        table.add_row(
-            q.name, f"{q.weight:g}", "—" if q.median_ms is None else f"{q.median_ms:,.2f}",
-            "—" if q.p95_ms is None else f"{q.p95_ms:,.2f}", f"{q.shared_buffers:,}",
-            "[green]pass[/green]" if q.passed else "[red]FAIL[/red]", q.error or ", ".join(dict.fromkeys(failed)),
-        )
-    console.print(table)
+        row = [q.name, f"{q.weight:g}", _ms(q.median_ms)]
+        if wide:
+            row.append(_ms(q.p95_ms))
+        if report.advisor:
+            s = after.get(q.name)
+            row.append(f"[green]{_ms(s.after_ms)}[/green]" if s else "[dim]same[/dim]")
+        if wide:
+            row.append(f"{q.shared_buffers:,}")
+        row += ["[green]pass[/green]" if q.passed else "[red]FAIL[/red]", _failing(q)]
+        table.add_row(*row)
+    return table
+
+
+def _failing(q: QueryReport) -> str:
+    if q.error:
+        return f"[red]{q.error}[/red]"
+    errors = [_short(c.name) for c in q.checks if not c.passed and c.severity == "error"]
+    warnings = [_short(c.name) for c in q.checks if not c.passed and c.severity == "warning"]
+    text = ", ".join(dict.fromkeys(errors))
+    warn = [w for w in dict.fromkeys(warnings) if w not in errors]
+    if warn:
+        text += (", " if text else "") + "[yellow]" + ", ".join(warn) + "[/yellow]"
+    return text
+
+
+def _short(name: str) -> str:
+    return name.split(".", 1)[1] if name.startswith(("expect.", "builtin.")) else name
+
+
+def _best_after(report: RunReport) -> dict[str, QuerySpeedup]:
+    out: dict[str, QuerySpeedup] = {}
+    for rec in report.recommendations:
+        if rec.chosen:
+            for s in rec.queries:
+                if s.query not in out or s.speedup > out[s.query].speedup:
+                    out[s.query] = s
+    return out
+
+
+def _print_advice(report: RunReport, console: Console) -> None:
     chosen = [r for r in report.recommendations if r.chosen]
     if chosen:
-        rec = Table(title="recommended indexes", header_style="bold")
-        for col in ("index", "speedup", "WAL +", "size"):
-            rec.add_column(col)
+        rec = Table(title="recommended indexes", header_style="bold", title_justify="left", pad_edge=False)
+        rec.add_column("index", overflow="fold", ratio=1)
+        for col in ("gain", "WAL", "size"):
+            rec.add_column(col, justify="right", no_wrap=True)
         for r in chosen:
-            rec.add_row(r.ddl, f"{r.weighted_speedup or 0:,.1f}x",
-                        f"{r.write_overhead.wal_ratio:+.0%}" if r.write_overhead else "—",
-                        f"{(r.size_bytes or 0) / 1048576:,.1f} MiB")
+            w = r.write_overhead
+            rec.add_row(r.ddl, f"{r.weighted_speedup:,.2f}x" if r.weighted_speedup else "—",
+                        f"{w.wal_ratio:+.0%}" if w else "—", _size(r.size_bytes))
         console.print(rec)
-    if report.advisor:
-        a = report.advisor
-        console.print(f"weighted time {a.weighted_ms_before:,.2f} ms → {a.weighted_ms_after:,.2f} ms "
-                      f"([bold]{a.weighted_speedup:,.1f}x[/bold]) with the recommended indexes")
-    for r in report.regressions:
-        console.print(f"[red]regression[/red] {r.query} ({r.kind}): {r.detail}" + (" (accepted)" if r.accepted else ""))
-    failed = report.failed_queries
-    if report.passed:
-        console.print(f"[bold green]PASS[/bold green] {len(report.queries)} queries, weighted time {report.weighted_ms:,.2f} ms")
-    else:
-        regressed = sum(1 for r in report.regressions if not r.accepted)
-        console.print(f"[bold red]FAIL[/bold red] {len(failed)} of {len(report.queries)} queries failed a check"
-                      + (f", {regressed} regression{'s' if regressed != 1 else ''} against the baseline" if regressed else "")
-                      + " (details: report.html)")
+    rejected = len(report.recommendations) - len(chosen)
+    a = report.advisor
+    if a:
+        line = (f"weighted time {a.weighted_ms_before:,.2f} ms → [bold green]{a.weighted_ms_after:,.2f} ms[/bold green] "
+                f"([bold]{a.weighted_speedup:,.1f}x[/bold]) with {len(chosen)} index{'es' if len(chosen) != 1 else ''}")
+        w = a.write_overhead_total
+        if w:
+            line += f"; write cost {w.wal_ratio:+.0%} WAL, {w.time_ratio:+.0%} time"
+            if w.hot_updates_lost:
+                line += f", {w.hot_updates_lost:,} HOT updates lost"
+        if rejected:
+            line += f" ({rejected} candidate{'s' if rejected != 1 else ''} rejected)"
+        console.print(line, highlight=False)
+
+
+def _ms(v: float | None) -> str:
+    if v is None:
+        return "—"
+    return f"{v:,.1f} ms" if v >= 100 else f"{v:,.2f} ms"
+
+
+def _size(v: int | None) -> str:
+    if v is None:
+        return "—"
+    return f"{v / 1048576:,.1f} MB" if v >= 1048576 else f"{v / 1024:,.0f} kB"
