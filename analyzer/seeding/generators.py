@@ -8,12 +8,14 @@ combining pools. Skew comes from zipf or normal distributions over references an
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,23 +28,78 @@ from analyzer.seeding.rules import Rule, parse_duration, parse_instant
 
 # Value kinds decide how a column is written in COPY text format.
 INT, FLOAT, TEXT, TIMESTAMP, DATE, BOOL = "int", "float", "text", "timestamp", "date", "bool"
+JSON = "json"  # text that is already a JSON document (embedded as is in an enclosing template)
 
-DEFAULT_START = datetime(2023, 1, 1, tzinfo=timezone.utc)
-DEFAULT_END = datetime(2026, 11, 1, tzinfo=timezone.utc)
-MAX_POOL = 5_000
+DEFAULT_START = datetime(2023, 1, 1, tzinfo=UTC)
+DEFAULT_END = datetime(2026, 11, 1, tzinfo=UTC)
+MAX_POOL = 2_000  # Faker calls per column (about 50 us each); beyond, values are combined
+ZIPF_HEAD = 4096  # ranks drawn exactly; the long tail follows the continuous power law
 
 
-@dataclass
 class Col:
-    """A generated column: values, an optional NULL mask, and for references the parent row index."""
+    """A generated column: values, an optional NULL mask, and for references the parent row index.
 
-    kind: str
-    values: np.ndarray
-    nulls: np.ndarray | None = None
-    parent_rows: np.ndarray | None = None  # for ref columns: row index into the parent table
+    Values drawn from a pool keep their codes (values == pool[codes]) and are only
+    materialized when something asks for them: encoders and comparisons work on the pool
+    once instead of on every row.
+    """
+
+    __slots__ = ("_values", "codes", "kind", "nulls", "parent_rows", "pool")
+
+    def __init__(
+        self,
+        kind: str,
+        values: np.ndarray | None = None,
+        nulls: np.ndarray | None = None,
+        parent_rows: np.ndarray | None = None,  # for ref columns: row index into the parent table
+        pool: np.ndarray | None = None,
+        codes: np.ndarray | None = None,
+    ) -> None:
+        if values is None and (pool is None or codes is None):
+            raise ValueError("a column needs values, or a pool and codes")
+        self.kind = kind
+        self._values = values
+        self.nulls = nulls
+        self.parent_rows = parent_rows
+        self.pool = pool
+        self.codes = codes
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            assert self.pool is not None and self.codes is not None
+            self._values = self.pool[self.codes]
+        return self._values
+
+    def __len__(self) -> int:
+        return len(self.codes) if self._values is None and self.codes is not None else len(self.values)
 
     def null_mask(self) -> np.ndarray:
-        return self.nulls if self.nulls is not None else np.zeros(len(self.values), dtype=bool)
+        return self.nulls if self.nulls is not None else np.zeros(len(self), dtype=bool)
+
+    def take(self, rows: np.ndarray) -> Col:
+        """The rows `rows` of this column, pool and codes kept."""
+        return Col(
+            self.kind,
+            self._values[rows] if self._values is not None else None,
+            nulls=self.nulls[rows] if self.nulls is not None else None,
+            parent_rows=self.parent_rows[rows] if self.parent_rows is not None else None,
+            pool=self.pool,
+            codes=self.codes[rows] if self.codes is not None else None,
+        )
+
+    def matches(self, allowed: list[Any]) -> np.ndarray:
+        """Which rows hold one of `allowed` (compared as text)."""
+        wanted = [str(a) for a in allowed]
+        if self.codes is not None and self.pool is not None:
+            hit = np.flatnonzero(np.isin(self.pool.astype(str), wanted))
+            return np.isin(self.codes, hit)
+        return np.isin(self.values.astype(str), wanted)
+
+
+def pooled(kind: str, pool: np.ndarray, codes: np.ndarray) -> Col:
+    """A column whose rows are `pool[codes]`."""
+    return Col(kind, None, pool=pool, codes=codes)
 
 
 @dataclass
@@ -57,14 +114,28 @@ class TableData:
 class Context:
     """Everything a generator may look at: the seed, the row count, this table so far, other tables."""
 
-    def __init__(self, seed: int, table: str, n: int, done: Mapping[str, TableData], column_types: Mapping[str, str]):
+    def __init__(
+        self,
+        seed: int,
+        table: str,
+        n: int,
+        done: Mapping[str, TableData],
+        column_types: Mapping[str, str],
+        sequence_offsets: Mapping[str, int] | None = None,
+        scale: float = 1.0,
+    ):
         self.seed = seed
         self.table = table
         self.n = n
         self.done = done
         self.cols: dict[str, Col] = {}
         self.column_types = column_types
-        self._fakers: dict[str, Faker] = {}
+        self.sequence_offsets = sequence_offsets or {}
+        self.scale = scale  # `distinct` counts scale with the rows, so ratios hold at any --scale
+
+    def distinct(self, rule: Rule) -> int | None:
+        """The rule's `distinct` at this scale."""
+        return None if rule.distinct is None else max(1, round(rule.distinct * self.scale))
 
     def rng(self, column: str, salt: str = "") -> np.random.Generator:
         return np.random.default_rng([self.seed, _crc(self.table), _crc(column), _crc(salt)])
@@ -89,9 +160,16 @@ def generate(rule: Rule, ctx: Context, n: int | None = None) -> Col:
     self_ref = rule.kind == "ref" and str(rule.arg).split(".", 1)[0] == ctx.table
     handles_own_nulls = rule.kind == "after" or self_ref
     if rule.null_fraction > 0 and not handles_own_nulls:
-        mask = ctx.rng(rule.column, "nulls").random(n) < rule.null_fraction
+        mask = exact_fraction(ctx.rng(rule.column, "nulls"), n, rule.null_fraction)
         col.nulls = mask if col.nulls is None else (col.nulls | mask)
     return col
+
+
+def exact_fraction(rng: np.random.Generator, n: int, fraction: float) -> np.ndarray:
+    """A mask with exactly round(n * fraction) rows set, at random places (NULLs as asked, not about)."""
+    mask = np.zeros(n, dtype=bool)
+    mask[rng.permutation(n)[: round(n * fraction)]] = True
+    return mask
 
 
 def _indices(rule: Rule, rng: np.random.Generator, size: int, n: int) -> np.ndarray:
@@ -101,20 +179,78 @@ def _indices(rule: Rule, rng: np.random.Generator, size: int, n: int) -> np.ndar
     if rule.distribution == "uniform":
         return rng.integers(0, size, n)
     if rule.distribution == "zipf":
-        ranks = np.arange(1, size + 1, dtype=np.float64)
-        weights = ranks ** (-rule.s)
-        cdf = np.cumsum(weights)
-        cdf /= cdf[-1]
-        picked = np.searchsorted(cdf, rng.random(n), side="right")
         perm = rng.permutation(size)
-        return perm[np.minimum(picked, size - 1)]
+        return np.asarray(perm[zipf_ranks(rng, size, rule.s, n)])
     mean = rule.mean if rule.mean is not None else size / 2
     sd = rule.sd if rule.sd is not None else size / 6
     return np.clip(np.rint(rng.normal(mean, sd, n)), 0, size - 1).astype(np.int64)
 
 
+def zipf_ranks(rng: np.random.Generator, size: int, s: float, n: int) -> np.ndarray:
+    """0-based ranks with P(rank k) proportional to (k + 1) ** -s.
+
+    The first ZIPF_HEAD ranks are drawn exactly from their CDF (small enough to stay in
+    cache); the tail, where neighbouring ranks are almost equally likely, follows the
+    continuous power law. A searchsorted over a million-entry CDF is what this avoids.
+    """
+    head = min(size, ZIPF_HEAD)
+    weights = np.arange(1, head + 1, dtype=np.float64) ** (-s)
+    head_mass = float(weights.sum())
+    a, b = head + 0.5, size + 0.5
+    tail_mass = _power_integral(a, b, s) if size > head else 0.0
+    out = sample_weighted(rng, weights, n)
+    if tail_mass > 0:
+        in_tail = np.flatnonzero(rng.random(n) < tail_mass / (head_mass + tail_mass))
+        x = _power_inverse(a, rng.random(len(in_tail)) * tail_mass, s)
+        out[in_tail] = np.clip(np.floor(x + 0.5).astype(np.int64) - 1, head, size - 1)
+    return out
+
+
+def sample_weighted(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:
+    """`n` indices drawn with probabilities proportional to `weights` (Walker's alias method).
+
+    Two lookups in small tables per draw instead of a binary search: several times faster
+    than a searchsorted over the CDF for the millions of draws a table needs.
+    """
+    prob, alias = _alias_table(tuple(weights.tolist()))
+    picked = rng.integers(0, len(prob), n)
+    keep = rng.random(n) < prob[picked]
+    return np.where(keep, picked, alias[picked])
+
+
+@functools.lru_cache(maxsize=64)
+def _alias_table(weights: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    k = len(weights)
+    scaled = np.asarray(weights, dtype=np.float64) * (k / sum(weights))
+    prob = np.ones(k)
+    alias = np.arange(k)
+    small = [i for i in range(k) if scaled[i] < 1.0]
+    large = [i for i in range(k) if scaled[i] >= 1.0]
+    while small and large:
+        lo, hi = small.pop(), large.pop()
+        prob[lo], alias[lo] = scaled[lo], hi
+        scaled[hi] -= 1.0 - scaled[lo]
+        (small if scaled[hi] < 1.0 else large).append(hi)
+    return prob, alias
+
+
+def _power_integral(a: float, b: float, s: float) -> float:
+    if abs(s - 1.0) < 1e-9:
+        return math.log(b / a)
+    return float((b ** (1 - s) - a ** (1 - s)) / (1 - s))
+
+
+def _power_inverse(a: float, v: np.ndarray, s: float) -> np.ndarray:
+    """x such that the integral of t ** -s from a to x is v."""
+    if abs(s - 1.0) < 1e-9:
+        return np.asarray(a * np.exp(v))
+    return np.asarray((a ** (1 - s) + v * (1 - s)) ** (1 / (1 - s)))
+
+
 def _gen_value(rule: Rule, ctx: Context, n: int) -> Col:
     v = rule.arg
+    if rule.unique and n > 1:
+        raise SeedError(f"{rule.where}: unique is impossible: a constant for {n} rows")
     if isinstance(v, bool):
         return Col(BOOL, np.full(n, v))
     if isinstance(v, int):
@@ -129,6 +265,9 @@ def _gen_value(rule: Rule, ctx: Context, n: int) -> Col:
 def _gen_sequence(rule: Rule, ctx: Context, n: int) -> Col:
     arg = rule.arg if isinstance(rule.arg, Mapping) else {}
     start, step = int(arg.get("start", 1)), int(arg.get("step", 1))
+    used = ctx.sequence_offsets.get(rule.column)  # --append: the largest value already in the table
+    if used is not None and step > 0 and used >= start:
+        start += step * ((used - start) // step + 1)
     return Col(INT, start + step * np.arange(n, dtype=np.int64))
 
 
@@ -164,20 +303,29 @@ def _gen_numeric(rule: Rule, ctx: Context, n: int) -> Col:
 
 
 def _gen_bool(rule: Rule, ctx: Context, n: int) -> Col:
+    if rule.unique and n > 2:
+        raise SeedError(f"{rule.where}: unique is impossible: 2 values for {n} rows")
     p = float(rule.arg) if not isinstance(rule.arg, bool) else 0.5
     return Col(BOOL, ctx.rng(rule.column).random(n) < p)
 
 
 def _gen_choice(rule: Rule, ctx: Context, n: int) -> Col:
     values, weights = rule.arg
+    if rule.unique and n > len(values):
+        raise SeedError(f"{rule.where}: unique is impossible: {len(values)} choices for {n} rows")
     rng = ctx.rng(rule.column)
-    idx = rng.choice(len(values), size=n, p=np.asarray(weights) / sum(weights))
+    if rule.unique:
+        idx = rng.permutation(len(values))[:n]
+    else:
+        idx = sample_weighted(rng, np.asarray(weights, dtype=np.float64), n)
     if all(isinstance(v, bool) for v in values):
         return Col(BOOL, np.asarray(values, dtype=bool)[idx])
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return Col(INT, np.asarray(values, dtype=np.int64)[idx])
-    pool = np.asarray([str(v) for v in values], dtype=object)
-    return Col(TEXT, pool[idx])
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return Col(FLOAT, np.asarray(values, dtype=np.float64)[idx])
+    return pooled(TEXT, np.asarray([str(v) for v in values], dtype=object), idx)
+
 
 
 def _time_bounds(rule: Rule) -> tuple[float, float]:
@@ -205,11 +353,31 @@ def _instants(rule: Rule, ctx: Context, n: int) -> np.ndarray:
 
 
 def _gen_timestamp(rule: Rule, ctx: Context, n: int) -> Col:
-    return Col(TIMESTAMP, (_instants(rule, ctx, n) * 1e6).astype("datetime64[us]"))
+    micros = (_instants(rule, ctx, n) * 1e6).astype(np.int64)
+    if rule.unique:
+        micros = _spread_duplicates(micros)
+    return Col(TIMESTAMP, micros.astype("datetime64[us]"))
 
 
 def _gen_date(rule: Rule, ctx: Context, n: int) -> Col:
+    if rule.unique:
+        start, end = _time_bounds(rule)
+        first, days = int(start // 86400), int(end // 86400) - int(start // 86400) + 1
+        if days < n:
+            raise SeedError(f"{rule.where}: unique is impossible: {days} days between start and end for {n} rows")
+        picked = first + ctx.rng(rule.column).choice(days, size=n, replace=False)
+        return Col(DATE, picked.astype("datetime64[D]"))
     return Col(DATE, (_instants(rule, ctx, n) // 86400).astype("datetime64[D]"))
+
+
+def _spread_duplicates(values: np.ndarray) -> np.ndarray:
+    """Integers made distinct by moving each repeat just past the previous value (order kept)."""
+    order = np.argsort(values, kind="stable")
+    ranked = values[order]
+    ranked = np.maximum.accumulate(ranked - np.arange(len(ranked))) + np.arange(len(ranked))
+    out = np.empty_like(values)
+    out[order] = ranked
+    return out
 
 
 def _gen_uuid(rule: Rule, ctx: Context, n: int) -> Col:
@@ -238,68 +406,69 @@ def faker_pool(rule: Rule, ctx: Context, provider: str, size: int) -> list[str]:
 
 
 def _gen_faker(rule: Rule, ctx: Context, n: int) -> Col:
-    wanted = min(n, rule.distinct or MAX_POOL)
-    if rule.unique:
-        wanted = n
-    if str(rule.arg) == "name" and wanted > MAX_POOL:
-        first = np.asarray([v for v in faker_pool(rule, ctx, "first_name", 1000)], dtype=object)
-        last = np.asarray([v for v in faker_pool(rule, ctx, "last_name", 1000)], dtype=object)
-        rng = ctx.rng(rule.column, "names")
-        codes = rng.choice(len(first) * len(last), size=min(wanted, len(first) * len(last)), replace=False)
-        pool = np.asarray([f"{a} {b}" for a, b in zip(first[codes % len(first)], last[codes // len(first)])], dtype=object)
-        values = _sample_pool(rule, ctx, pool, n)
-        return Col(TEXT, make_unique(values) if rule.unique else values)
-    if wanted <= MAX_POOL:
-        pool = faker_pool(rule, ctx, str(rule.arg), max(1, min(wanted, MAX_POOL)))
-        values = _sample_pool(rule, ctx, np.asarray([v for v in pool], dtype=object), n)
+    """Faker values: a pool of at most MAX_POOL provider calls, rows sampled from it.
+
+    `distinct` beyond what the provider gives is reached exactly: names combine first and
+    last names, other values get a numeric suffix (before the '@' of an e-mail address).
+    `unique` is the same with one distinct value per row; Faker's unique proxy (which
+    retries until it finds a new value) is never used.
+    """
+    wanted = n if rule.unique else min(n, ctx.distinct(rule) or MAX_POOL)
+    provider = str(rule.arg)
+    if provider == "name" and wanted > MAX_POOL:
+        pool = _name_pool(rule, ctx, wanted)
     else:
-        parts = _combined_pool(rule, ctx, faker_pool(rule, ctx, str(rule.arg), 2000), wanted)
-        values = parts if rule.unique else _sample_pool(rule, ctx, parts, n)
+        base = list(dict.fromkeys(faker_pool(rule, ctx, provider, max(1, min(wanted, MAX_POOL)))))
+        pool = np.asarray(base, dtype=object)
+        if rule.distinct is not None or rule.unique:
+            pool = distinct_pool(pool, wanted)
     if rule.unique:
-        values = make_unique(values)
-    return Col(TEXT, values)
+        return pooled(TEXT, pool, ctx.rng(rule.column, "pick").permutation(n))
+    return _sample_pool(rule, ctx, pool, n)
 
 
-def _combined_pool(rule: Rule, ctx: Context, base: list[str], wanted: int) -> np.ndarray:
-    """`wanted` distinct strings made by joining picks from a base pool (titles from several pools)."""
-    base_arr = np.asarray([b for b in dict.fromkeys(base)], dtype=object)
-    size = len(base_arr)
-    k = max(2, math.ceil(math.log(max(wanted, 2)) / math.log(max(size, 2))))
-    rng = ctx.rng(rule.column, "combine")
-    codes = rng.choice(size**k if size**k < 2**62 else 2**62, size=wanted, replace=False)
-    parts = []
-    for _ in range(k):
-        parts.append(base_arr[codes % size])
-        codes = codes // size
-    return np.asarray([" ".join(p) for p in zip(*parts)], dtype=object)
+def _name_pool(rule: Rule, ctx: Context, wanted: int) -> np.ndarray:
+    first = np.asarray(list(dict.fromkeys(faker_pool(rule, ctx, "first_name", 1000))), dtype=object)
+    last = np.asarray(list(dict.fromkeys(faker_pool(rule, ctx, "last_name", 1000))), dtype=object)
+    combos = len(first) * len(last)
+    codes = ctx.rng(rule.column, "names").choice(combos, size=min(wanted, combos), replace=False)
+    pool = np.char.add(np.char.add(first[codes % len(first)].astype(str), " "), last[codes // len(first)].astype(str))
+    return distinct_pool(pool.astype(object), wanted)
 
 
-def _sample_pool(rule: Rule, ctx: Context, pool: np.ndarray, n: int) -> np.ndarray:
+def distinct_pool(base: np.ndarray, wanted: int) -> np.ndarray:
+    """Exactly `wanted` distinct strings: the base values, then suffixed variants of them."""
+    if len(base) >= wanted:
+        return base[:wanted]
+    repeated = base[np.arange(wanted) % len(base)]
+    return make_unique(repeated)
+
+
+def _sample_pool(rule: Rule, ctx: Context, pool: np.ndarray, n: int) -> Col:
     """Rows drawn from a pool; uniform draws use every pool value, so `distinct` is reached exactly."""
     rng = ctx.rng(rule.column, "pick")
     if rule.distribution == "uniform":
-        return pool[rng.permutation(n) % len(pool)]
-    return pool[_indices(rule, rng, len(pool), n)]
+        codes = rng.permutation(n) % len(pool)
+    else:
+        codes = _indices(rule, rng, len(pool), n)
+    return pooled(TEXT, pool, codes)
 
 
 def make_unique(values: np.ndarray) -> np.ndarray:
     """Make repeated strings distinct with a counter suffix (before '@' in e-mail addresses)."""
-    uniq, inverse = np.unique(values.astype(str), return_inverse=True)
-    if len(uniq) == len(values):
-        return values
-    order = np.argsort(inverse, kind="stable")
-    sorted_inv = inverse[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_inv)) + 1]
-    counts = np.diff(np.r_[starts, len(values)])
-    occurrence = np.empty(len(values), dtype=np.int64)
-    occurrence[order] = np.arange(len(values)) - np.repeat(starts, counts)
-    out = values.copy()
-    for i in np.flatnonzero(occurrence):
-        v = str(values[i])
-        k = occurrence[i] + 1
-        at = v.find("@")
-        out[i] = f"{v[:at]}{k}{v[at:]}" if at > 0 else f"{v}-{k}"
-    return out
+    out = values
+    for _ in range(5):  # a suffixed value may collide with a value that already had that form
+        codes, uniq = pd.factorize(out)
+        if len(uniq) == len(out):
+            return out
+        occurrence = pd.Series(codes).groupby(codes).cumcount().to_numpy()
+        out = out.copy()
+        for i in np.flatnonzero(occurrence):
+            v = str(out[i])
+            k = occurrence[i] + 1
+            at = v.find("@")
+            out[i] = f"{v[:at]}{k}{v[at:]}" if at > 0 else f"{v}-{k}"
+    raise SeedError("cannot make values unique")
 
 
 def _gen_text(rule: Rule, ctx: Context, n: int) -> Col:
@@ -311,8 +480,8 @@ def _gen_text(rule: Rule, ctx: Context, n: int) -> Col:
     default_words = {"word": (1, 1), "title": (3, 7), "sentence": (6, 14), "paragraph": (25, 60)}[style]
     lo, hi = (words_opt if isinstance(words_opt, list) and len(words_opt) == 2 else default_words)
     vocab_arr = np.asarray(vocabulary(str(rule.options.get("locale", "en_US"))), dtype=object)
-    distinct = n if rule.unique else min(n, rule.distinct or 200_000)
-    if style == "word":
+    distinct = n if rule.unique else min(n, ctx.distinct(rule) or 200_000)
+    if style == "word" and not rule.unique:
         distinct = min(distinct, len(vocab_arr))
     rng = ctx.rng(rule.column, "text")
     pool = pd.unique(_sentences(rng, vocab_arr, style, int(lo), int(hi), distinct))
@@ -321,25 +490,39 @@ def _gen_text(rule: Rule, ctx: Context, n: int) -> Col:
             break
         extra = _sentences(rng, vocab_arr, style, int(lo), int(hi), 2 * (distinct - len(pool)) + 16)
         pool = pd.unique(np.concatenate([pool, extra]))
-    pool = np.asarray(pool[:distinct], dtype=object)
-    values = pool if rule.unique else _sample_pool(rule, ctx, pool, n)
+    pool = distinct_pool(np.asarray(pool[:distinct], dtype=object), distinct)
     if rule.unique:
-        values = make_unique(values)
-    return Col(TEXT, values)
+        return pooled(TEXT, pool, ctx.rng(rule.column, "pick").permutation(n))
+    return _sample_pool(rule, ctx, pool, n)
 
 
 def _sentences(rng: np.random.Generator, vocab: np.ndarray, style: str, lo: int, hi: int, count: int) -> np.ndarray:
     """`count` random sentences of lo..hi words, with zipf word frequencies as in real text."""
     lengths = rng.integers(lo, hi + 1, count)
-    word_rule = Rule("", "", "text", None, distribution="zipf", s=1.0)
-    words = vocab[_indices(word_rule, rng, len(vocab), int(lengths.sum()))]
-    offsets = pa.array(np.r_[0, np.cumsum(lengths)].astype(np.int32))
-    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, pa.array(words, type=pa.string())), " ")
+    ends = np.cumsum(lengths)
+    idx = rng.permutation(len(vocab))[zipf_ranks(rng, len(vocab), 1.0, int(ends[-1]) if count else 0)]
+    # Every sentence ends on a content word, so its tsvector is never empty (stop words only).
+    content = np.flatnonzero([len(w) >= 6 and w not in _LONG_STOP_WORDS for w in vocab])
+    if len(content) and count:
+        idx[ends - 1] = content[rng.integers(0, len(content), count)]
+    words = _vocabulary_array(tuple(vocab.tolist())).take(pa.array(idx))
+    offsets = pa.array(np.r_[0, ends].astype(np.int32))
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, words), " ")
     if style != "word":
         joined = pc.utf8_capitalize(joined)
     if style in ("sentence", "paragraph"):
         joined = pc.binary_join_element_wise(joined, ".", "")
     return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+
+
+_LONG_STOP_WORDS = frozenset(
+    ["against", "because", "before", "between", "during", "further", "having", "herself", "himself", "itself", "myself", "ourselves", "should", "themselves", "through", "theirs", "yourself", "yourselves"]
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _vocabulary_array(words: tuple[str, ...]) -> pa.Array:
+    return pa.array(words, type=pa.string())
 
 
 _VOCABULARIES: dict[str, list[str]] = {}
@@ -359,31 +542,39 @@ def _gen_json(rule: Rule, ctx: Context, n: int) -> Col:
     """JSON objects from a template of typed fields, assembled column-wise in Arrow."""
     pieces: list[Any] = ["{"]
     for i, (key, sub) in enumerate(rule.arg.items()):
-        encoded = _json_values(generate(sub, ctx, n))
-        pieces += [("" if i == 0 else ", ") + json.dumps(key) + ": ", pa.array(encoded, type=pa.string())]
+        pieces += [("" if i == 0 else ", ") + json.dumps(key) + ": ", _json_field(generate(sub, ctx, n))]
     pieces.append("}")
     rows = pc.binary_join_element_wise(*pieces, "")
-    return Col(TEXT, rows.to_numpy(zero_copy_only=False))
+    return Col(JSON, rows.to_numpy(zero_copy_only=False))
 
 
-def _json_values(col: Col) -> np.ndarray:
-    """Each value JSON-encoded; distinct values are encoded once."""
-    nulls = col.null_mask()
-    if col.kind in (TIMESTAMP, DATE):
+def _json_field(col: Col) -> pa.Array:
+    """Each value JSON-encoded (distinct values encoded once), `null` for NULLs."""
+    if col.kind == JSON:
+        texts = pa.array(col.values, type=pa.string())
+    elif col.kind in (TIMESTAMP, DATE):
         unit = "s" if col.kind == TIMESTAMP else "D"
-        texts = np.char.add(np.char.add('"', np.datetime_as_string(col.values, unit=unit)), '"').astype(object)
+        iso = np.datetime_as_string(np.asarray(col.values, dtype="datetime64[us]"), unit=unit)  # type: ignore[call-overload]
+        texts = pc.binary_join_element_wise('"', pa.array(iso, type=pa.string()), '"', "")
     else:
-        uniq, inverse = np.unique(col.values, return_inverse=True)
-        if col.kind == BOOL:
-            enc = ["true" if v else "false" for v in uniq]
-        elif col.kind == INT:
-            enc = [str(int(v)) for v in uniq]
-        elif col.kind == FLOAT:
-            enc = [repr(float(v)) for v in uniq]
+        if col.codes is not None and col.pool is not None:
+            codes, uniq = col.codes, col.pool
         else:
-            enc = [json.dumps(str(v)) for v in uniq]
-        texts = np.asarray(enc, dtype=object)[inverse]
-    return np.where(nulls, "null", texts)
+            codes, uniq = pd.factorize(col.values)
+        texts = pa.array([_json_scalar(col.kind, v) for v in uniq], type=pa.string()).take(pa.array(codes))
+    if col.nulls is not None and col.nulls.any():
+        texts = pc.if_else(pa.array(col.nulls), "null", texts)
+    return texts
+
+
+def _json_scalar(kind: str, v: Any) -> str:
+    if kind == BOOL:
+        return "true" if v else "false"
+    if kind == INT:
+        return str(int(v))
+    if kind == FLOAT:
+        return repr(float(v))
+    return json.dumps(str(v))
 
 
 def _gen_array(rule: Rule, ctx: Context, n: int) -> Col:
@@ -421,8 +612,9 @@ def _gen_ref(rule: Rule, ctx: Context, n: int) -> Col:
         rows = rng.choice(parent.n, size=n, replace=False)
     else:
         rows = _indices(rule, rng, parent.n, n)
-    nulls = pcol.nulls[rows] if pcol.nulls is not None else None
-    return Col(pcol.kind, pcol.values[rows], nulls=nulls, parent_rows=rows)
+    picked = pcol.take(rows)
+    picked.parent_rows = rows
+    return picked
 
 
 def _gen_self_ref(rule: Rule, ctx: Context, n: int, column: str) -> Col:
@@ -435,7 +627,7 @@ def _gen_self_ref(rule: Rule, ctx: Context, n: int, column: str) -> Col:
     if own is None:
         raise SeedError(f"{rule.where}: generate {ctx.table}.{column} before this self-reference")
     rng = ctx.rng(rule.column)
-    is_child = rng.random(n) >= rule.null_fraction if rule.null_fraction > 0 else np.ones(n, dtype=bool)
+    is_child = ~exact_fraction(rng, n, rule.null_fraction)
     parent_rows = np.full(n, -1, dtype=np.int64)
     parents = np.flatnonzero(~is_child)
     children = np.flatnonzero(is_child)
@@ -471,10 +663,10 @@ def _resolve(rule: Rule, ctx: Context, ref: str) -> tuple[Col, np.ndarray | None
     pcol = parent_table.cols.get(parent_col)
     if pcol is None:
         raise SeedError(f"{rule.where}: {parent_table.name}.{parent_col} has no generated values")
-    rows = np.maximum(fk.parent_rows, 0)
-    values = pcol.values[rows]
-    nulls = (fk.parent_rows < 0) | (pcol.nulls[rows] if pcol.nulls is not None else False)
-    return Col(pcol.kind, values, nulls=np.asarray(nulls)), fk.parent_rows
+    picked = pcol.take(np.maximum(fk.parent_rows, 0))
+    picked.nulls = (fk.parent_rows < 0) | picked.null_mask()
+    picked.parent_rows = None
+    return picked, fk.parent_rows
 
 
 def _parent_table_of(ctx: Context, fk_col: str) -> TableData:
@@ -488,7 +680,9 @@ def _parent_table_of(ctx: Context, fk_col: str) -> TableData:
 
 def _gen_copy(rule: Rule, ctx: Context, n: int) -> Col:
     col, _ = _resolve(rule, ctx, str(rule.arg))
-    return Col(col.kind, col.values, nulls=col.nulls if col.nulls is not None and col.nulls.any() else None)
+    if col.nulls is not None and not col.nulls.any():
+        col.nulls = None
+    return col
 
 
 def _gen_after(rule: Rule, ctx: Context, n: int) -> Col:
@@ -509,11 +703,9 @@ def _gen_after(rule: Rule, ctx: Context, n: int) -> Col:
             other = ctx.cols.get(str(col_name))
             if other is None:
                 raise SeedError(f"{rule.where}: when names {col_name}, which has no values")
-            allowed = wanted if isinstance(wanted, list) else [wanted]
-            match = np.isin(other.values.astype(str), [str(a) for a in allowed])
-            nulls |= ~match
+            nulls |= ~other.matches(wanted if isinstance(wanted, list) else [wanted])
     if rule.null_fraction > 0:
-        nulls |= rng.random(n) < rule.null_fraction
+        nulls |= exact_fraction(rng, n, rule.null_fraction)
     kind = DATE if ctx.column_types.get(rule.column) == "date" else TIMESTAMP
     if kind == DATE:
         values = values.astype("datetime64[D]")
@@ -535,7 +727,7 @@ _GENERATORS: dict[str, Callable[[Rule, Context, int], Col]] = {
 def to_arrow(col: Col) -> pa.Array:
     """The column as an Arrow array (NULLs as nulls), ready for the CSV writer that feeds COPY."""
     mask = col.nulls if col.nulls is not None and col.nulls.any() else None
-    if col.kind == TEXT:
+    if col.kind in (TEXT, JSON):
         return pa.array(col.values, type=pa.string(), mask=mask, from_pandas=False)
     if col.kind == TIMESTAMP:
         return pa.array(col.values.astype("datetime64[us]"), type=pa.timestamp("us"), mask=mask)

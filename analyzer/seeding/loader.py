@@ -1,34 +1,63 @@
 """Seed a workload's tables: generate in foreign-key order, bulk COPY, constraints after, ANALYZE.
 
 The whole load is one transaction: constraints and indexes of the seeded tables are dropped,
-rows are streamed with COPY, then everything is re-created (so FKs are validated, and a
-failure leaves the schema exactly as it was). Same seed, same bytes.
+rows are streamed with binary COPY, then everything is re-created (so FKs are validated, and
+a failure leaves the schema exactly as it was). A worker thread streams each finished table
+while the next one is generated, so the client and the server work at the same time.
+Same seed, same bytes.
 """
 
 from __future__ import annotations
 
-import io
+import queue
+import threading
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import Self
+
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pandas as pd
 import psycopg
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from analyzer.catalog import Catalog, Table, read_catalog
 from analyzer.errors import SeedError
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.report.model import ColumnStats, SeedSummary, TableSeed
-from analyzer.seeding.generators import Col, Context, TableData, generate, to_arrow
+from analyzer.seeding.copy_format import HEADER, TRAILER, binary_rows, csv_chunk
+from analyzer.seeding.generators import Col, Context, TableData, generate
 from analyzer.seeding.rules import Rule, infer_rule, parse_rule
 from analyzer.workload import TableRule, Workload
 
-COPY_CHUNK_ROWS = 100_000
-# Every non-NULL value quoted, so an empty string stays an empty string (COPY CSV reads an
-# unquoted empty field as NULL).
-_CSV_OPTIONS = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
+COPY_CHUNK_ROWS = 50_000
+# Memory for the index builds and the foreign-key checks after the load (raised, never lowered).
+SESSION_MEMORY_KB = {"work_mem": 256 * 1024, "maintenance_work_mem": 512 * 1024}
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """How one table is generated: its row count and column rules, in the order generation needs."""
+
+    table: Table
+    rows: int
+    rules: tuple[Rule, ...]
+    unique_groups: tuple[tuple[str, ...], ...] = ()
+    deferred: tuple[str, ...] = ()  # columns generated once a later table (a cycle) exists
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    """Every seeded table in generation order."""
+
+    tables: tuple[TablePlan, ...] = field(default_factory=tuple)
+
+    @property
+    def order(self) -> list[str]:
+        return [t.table.name for t in self.tables]
 
 
 def scaled_rows(rule: TableRule, scale: float) -> int:
@@ -48,79 +77,133 @@ def seed_workload(
     """Seed every table the workload describes; `mode` is empty (refuse rows), append or replace."""
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
-    catalog = read_catalog(conn)
+    try:
+        catalog = read_catalog(conn)
+        plan = plan_seeding(catalog, workload, scale)
+        conn.execute("SET TIME ZONE 'UTC'")
+        with conn.transaction():
+            _raise_session_memory(conn)
+            existing = _existing_rows(conn, plan.order, mode)
+            saved = _drop_constraints(conn, catalog, plan.order)
+            if mode != "append":
+                # A table truncated in the loading transaction gets a new file: with wal_level=minimal
+                # (the embedded server) its COPY writes no WAL at all.
+                conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(n) for n in plan.order)))
+            offsets = _sequence_offsets(conn, plan) if mode == "append" else {}
+            seeded = load_tables(conn, plan, seed, reporter, existing=existing, sequence_offsets=offsets)
+            keys_and_indexes, foreign_keys = saved
+            reporter.message("building keys and indexes")
+            _restore_constraints(conn, keys_and_indexes)
+            # Statistics before the foreign-key checks: their join plans need row counts.
+            reporter.message("analyzing")
+            for name in plan.order:
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
+            reporter.message("validating foreign keys")
+            _restore_constraints(conn, foreign_keys)
+            _sync_sequences(conn, catalog, plan.order)
+    except SeedError as e:
+        text = str(e)
+        raise SeedError(text if text.startswith(str(workload.path)) else f"{workload.path}: {text}") from None
+    tables = tuple(
+        replace(t, columns=column_stats(conn, t.table, list(workload.tables[t.table].columns))) for t in seeded
+    )
+    return SeedSummary(scale=scale, seed=seed, seconds=time.perf_counter() - started, tables=tables)
+
+
+def plan_seeding(catalog: Catalog, workload: Workload, scale: float) -> SeedPlan:
+    """Check every rule against the catalog and order the tables; no database writes."""
     for name, rule in workload.tables.items():
         if name not in catalog.tables:
             raise SeedError(
                 f"{workload.path}:{rule.line}: tables.{name}: no such table in the schema "
                 f"(tables: {', '.join(sorted(catalog.tables)) or 'none'})"
             )
-    order = load_order(catalog, list(workload.tables))
-    plans = {name: _column_plan(catalog.tables[name], workload.tables[name], catalog) for name in order}
-    _check_references(plans, set(order))
-    seeded: list[TableSeed] = []
-    conn.execute("SET TIME ZONE 'UTC'")
-    with conn.transaction():
-        _handle_existing_rows(conn, order, mode)
-        saved = _drop_constraints(conn, catalog, order)
-        if mode != "append":
-            # A table truncated in the loading transaction gets a new file: with wal_level=minimal
-            # (the embedded server) its COPY writes no WAL at all.
-            conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(n) for n in order)))
-        done: dict[str, TableData] = {}
-        for name in order:
-            t0 = time.perf_counter()
-            n = scaled_rows(workload.tables[name], scale)
-            groups = _composite_unique_sets(catalog.tables[name], workload.tables[name])
-            data = _generate_table(catalog.tables[name], plans[name], groups, n, seed, done)
-            _copy_table(conn, name, data, plans[name], reporter)
-            done[name] = data
-            seeded.append(TableSeed(table=name, rows=n, seconds=time.perf_counter() - t0))
-        reporter.message("building constraints and indexes")
-        _restore_constraints(conn, saved)
-        _sync_sequences(conn, catalog, order)
-    reporter.message("analyzing")
+    rules = {name: _column_plan(catalog.tables[name], rule) for name, rule in workload.tables.items()}
+    _check_references(catalog, rules)
+    order, deferred = load_order(rules)
+    plans = []
     for name in order:
-        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
-    stats = {name: column_stats(conn, name, list(workload.tables[name].columns)) for name in order}
-    tables = tuple(replace(t, columns=stats[t.table]) for t in seeded)
-    return SeedSummary(scale=scale, seed=seed, seconds=time.perf_counter() - started, tables=tables)
-
-
-def load_order(catalog: Catalog, names: list[str]) -> list[str]:
-    """Tables ordered so that every referenced table comes first (self-references aside)."""
-    remaining = list(names)
-    order: list[str] = []
-    while remaining:
-        progressed = False
-        for name in list(remaining):
-            deps = {fk.ref_table for fk in catalog.tables[name].foreign_keys if fk.ref_table != name}
-            if not (deps & set(remaining)):
-                order.append(name)
-                remaining.remove(name)
-                progressed = True
-        if not progressed:
-            raise SeedError(
-                f"tables {', '.join(remaining)} reference each other in a cycle: make one of the "
-                "references nullable and give it `null_fraction: 1`, or seed one table with `seed: false`"
+        table = catalog.tables[name]
+        groups = tuple(_composite_unique_sets(table, workload.tables[name]))
+        plans.append(
+            TablePlan(
+                table=table, rows=scaled_rows(workload.tables[name], scale),
+                rules=tuple(_dependency_order(name, rules[name], list(groups))),
+                unique_groups=groups, deferred=tuple(sorted(deferred.get(name, ()))), scale=scale,
             )
-    return order
+        )
+    return SeedPlan(tuple(plans))
 
 
-def _column_plan(table: Table, rule: TableRule, catalog: Catalog) -> list[Rule]:
-    """The rule of every written column, in the order generation needs (dependencies first)."""
+def load_order(rules: dict[str, dict[str, Rule]]) -> tuple[list[str], dict[str, set[str]]]:
+    """Tables ordered so that every referenced table comes first, and the columns that wait.
+
+    A cycle of references (organizations.owner_id -> users, users.org_id -> organizations)
+    is broken at one reference, nullable ones first: that column is generated once its
+    target table exists, before either table is written.
+    """
+    remaining = list(rules)
+    order: list[str] = []
+    deferred: dict[str, set[str]] = {}
+
+    def targets(name: str) -> set[str]:
+        return {
+            _ref_table(r) for r in rules[name].values()
+            if r.kind == "ref" and r.column not in deferred.get(name, set()) and _ref_table(r) != name
+        }
+
+    while remaining:
+        ready = [n for n in remaining if not (targets(n) & set(remaining))]
+        if ready:
+            order.extend(ready)
+            remaining = [n for n in remaining if n not in ready]
+            continue
+        edges = [
+            r for n in remaining for r in rules[n].values()
+            if r.kind == "ref" and r.column not in deferred.get(n, set()) and _ref_table(r) in remaining
+            and _ref_table(r) != n
+        ]
+        edges.sort(key=lambda r: (r.null_fraction == 0, r.table, r.column))
+        cut = edges[0]
+        deferred.setdefault(cut.table, set()).update(_dependents(rules[cut.table], cut.column))
+    return order, deferred
+
+
+def _ref_table(rule: Rule) -> str:
+    return str(rule.arg).split(".", 1)[0]
+
+
+def _dependents(rules: dict[str, Rule], column: str) -> set[str]:
+    """The column and every column of the table whose rule needs it."""
+    found = {column}
+    changed = True
+    while changed:
+        changed = False
+        for r in rules.values():
+            if r.column not in found and found & set(r.depends_on()):
+                found.add(r.column)
+                changed = True
+    return found
+
+
+def _column_plan(table: Table, rule: TableRule) -> dict[str, Rule]:
+    """The rule of every written column: declared, else inferred from the catalog."""
     declared = {name: parse_rule(table.name, name, raw) for name, raw in rule.columns.items()}
-    for name in declared:
-        if table.column(name) is None:
+    for name, r in declared.items():
+        column = table.column(name)
+        if column is None:
             raise SeedError(
                 f"tables.{table.name}.columns.{name}: no such column "
                 f"(columns: {', '.join(c.name for c in table.columns)})"
             )
+        if column.generated and r.kind != "default":
+            raise SeedError(f"{r.where}: a generated column is computed by the server and cannot be seeded")
     rules: dict[str, Rule] = {}
     for column in table.columns:
-        r = declared.get(column.name) or infer_rule(table, column)
-        if r is None or r.kind == "default":
+        inferred = declared.get(column.name) or infer_rule(table, column)
+        if inferred is None or inferred.kind == "default":
             continue
+        r = inferred
         if any(u == (column.name,) for u in table.unique_sets) and not r.unique and r.kind != "sequence":
             r = replace(r, unique=True)
         rules[column.name] = r
@@ -128,7 +211,7 @@ def _column_plan(table: Table, rule: TableRule, catalog: Catalog) -> list[Rule]:
         for c in columns:
             if c not in rules:
                 raise SeedError(f"tables.{table.name}: unique ({', '.join(columns)}) names {c}, which is not generated")
-    return _dependency_order(table.name, rules, _composite_unique_sets(table, rule))
+    return rules
 
 
 def _composite_unique_sets(table: Table, rule: TableRule) -> list[tuple[str, ...]]:
@@ -161,32 +244,72 @@ def _dependency_order(table: str, rules: dict[str, Rule], groups: list[tuple[str
     return [rules[n] for n in ordered]
 
 
-def _check_references(plans: dict[str, list[Rule]], seeded: set[str]) -> None:
+def _check_references(catalog: Catalog, plans: dict[str, dict[str, Rule]]) -> None:
     for rules in plans.values():
-        for r in rules:
-            if r.kind == "ref":
-                target = str(r.arg).split(".", 1)[0]
-                if target not in seeded:
-                    raise SeedError(f"{r.where}: references {r.arg}, but table {target} is not seeded by this workload")
+        for r in rules.values():
+            if r.kind != "ref":
+                continue
+            target, _, column = str(r.arg).partition(".")
+            if target not in plans:
+                exists = "is not seeded by this workload" if target in catalog.tables else "does not exist"
+                raise SeedError(f"{r.where}: references {r.arg}, but table {target} {exists}")
+            if column not in plans[target]:
+                raise SeedError(f"{r.where}: references {r.arg}, but {target}.{column} is not a generated column")
+            fk = next((f for f in catalog.tables[r.table].foreign_keys if f.columns == (r.column,)), None)
+            if fk is not None and target != fk.ref_table:
+                raise SeedError(f"{r.where}: references {r.arg}, but its foreign key {fk.name} references {fk.ref_table}")
 
 
-def _handle_existing_rows(conn: psycopg.Connection, order: list[str], mode: str) -> None:
+def _existing_rows(conn: psycopg.Connection, order: list[str], mode: str) -> dict[str, int]:
+    """Row counts of tables that already hold rows; refuse them unless appending or replacing."""
+    populated: dict[str, int] = {}
     for name in order:
-        has_rows = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(name))).fetchone()
-        if has_rows and has_rows[0]:
-            if mode == "replace":
-                conn.execute(
-                    sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                        sql.SQL(", ").join(sql.Identifier(n) for n in order)
-                    )
-                )
-                return
-            if mode != "append":
-                raise SeedError(f"table {name} already holds rows: pass --append to add to them or --replace to truncate")
+        row = conn.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) x").format(sql.Identifier(name))).fetchone()
+        if row and row[0]:
+            populated[name] = 1
+    if populated and mode == "empty":
+        raise SeedError(
+            f"tables {', '.join(populated)} already hold rows: pass --append to add to them "
+            "or --replace to empty and re-seed them"
+        )
+    if mode == "append":
+        for name in populated:
+            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))).fetchone()
+            populated[name] = int(row[0]) if row else 0
+    return populated
 
 
-def _drop_constraints(conn: psycopg.Connection, catalog: Catalog, order: list[str]) -> list[sql.Composed]:
-    """Drop FKs, keys and indexes of the seeded tables; return the statements that re-create them."""
+def _sequence_offsets(conn: psycopg.Connection, plan: SeedPlan) -> dict[str, dict[str, int]]:
+    """For --append: the largest value of every sequence-generated column."""
+    out: dict[str, dict[str, int]] = {}
+    for t in plan.tables:
+        for r in t.rules:
+            if r.kind == "sequence":
+                row = conn.execute(
+                    sql.SQL("SELECT max({})::bigint FROM {}").format(sql.Identifier(r.column), sql.Identifier(t.table.name))
+                ).fetchone()
+                if row and row[0] is not None:
+                    out.setdefault(t.table.name, {})[r.column] = int(row[0])
+    return out
+
+
+def _raise_session_memory(conn: psycopg.Connection) -> None:
+    """Index builds and FK validation after the load sort and hash millions of rows: give them memory."""
+    rows = conn.execute(
+        "SELECT name, setting::bigint FROM pg_settings WHERE name = ANY(%s)", (list(SESSION_MEMORY_KB),)
+    ).fetchall()
+    for name, kb in rows:
+        if int(kb) < SESSION_MEMORY_KB[name]:
+            conn.execute(
+                sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(name), sql.Literal(f"{SESSION_MEMORY_KB[name]}kB"))
+            )
+
+
+def _drop_constraints(
+    conn: psycopg.Connection, catalog: Catalog, order: list[str]
+) -> tuple[list[sql.Composed], list[sql.Composed]]:
+    """Drop FKs, keys and indexes of the seeded tables; return the statements that re-create
+    keys and indexes, and those that re-create foreign keys and re-enable triggers."""
     seeded = set(order)
     restore_keys: list[sql.Composed] = []
     restore_indexes: list[sql.Composed] = []
@@ -216,7 +339,7 @@ def _drop_constraints(conn: psycopg.Connection, catalog: Catalog, order: list[st
                 restore_indexes.append(sql.SQL(index.definition))  # type: ignore[arg-type]
         conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(sql.Identifier(name)))
         restore_fks.append(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(sql.Identifier(name)))
-    return restore_keys + restore_indexes + restore_fks
+    return restore_keys + restore_indexes, restore_fks
 
 
 def _restore_constraints(conn: psycopg.Connection, statements: list[sql.Composed]) -> None:
@@ -224,7 +347,7 @@ def _restore_constraints(conn: psycopg.Connection, statements: list[sql.Composed
         try:
             conn.execute(stmt)
         except psycopg.errors.ForeignKeyViolation as e:
-            raise SeedError(f"seeded data breaks a foreign key: {e.diag.message_primary}") from None
+            raise SeedError(f"seeded data breaks a foreign key: {e.diag.message_primary} ({e.diag.message_detail})") from None
         except psycopg.errors.UniqueViolation as e:
             raise SeedError(f"seeded data breaks a unique constraint: {e.diag.message_primary} ({e.diag.message_detail})") from None
 
@@ -242,83 +365,196 @@ def _sync_sequences(conn: psycopg.Connection, catalog: Catalog, order: list[str]
                 )
 
 
-def _generate_table(
-    table: Table, rules: list[Rule], groups: list[tuple[str, ...]], n: int, seed: int, done: dict[str, TableData]
-) -> TableData:
-    column_types: dict[str, str] = {c.name: c.type for c in table.columns}
-    for r in rules:
-        if r.kind == "ref":
-            column_types[f"ref:{r.column}"] = str(r.arg).split(".", 1)[0]
-    ctx = Context(seed, table.name, n, done, column_types)
-    generated_groups: set[str] = set()
+def load_tables(
+    conn: psycopg.Connection,
+    plan: SeedPlan,
+    seed: int,
+    reporter: Reporter,
+    *,
+    existing: dict[str, int] | None = None,
+    sequence_offsets: dict[str, dict[str, int]] | None = None,
+) -> list[TableSeed]:
+    """Generate every table in order and COPY each one (in a worker thread) as soon as it is complete.
+
+    The caller owns the transaction and has dropped the constraints. With --append the
+    generator seed mixes in the rows already there, so the new rows are new values.
+    """
+    gen_seconds: dict[str, float] = {}
+    with CopyWorker(conn, reporter) as worker:
+        gen_seconds = generate_tables(
+            plan, seed, worker.submit, existing=existing or {}, sequence_offsets=sequence_offsets or {}
+        )
+    return [
+        TableSeed(table=tp.table.name, rows=tp.rows, seconds=gen_seconds[tp.table.name] + worker.seconds[tp.table.name])
+        for tp in plan.tables
+    ]
+
+
+def generate_tables(
+    plan: SeedPlan,
+    seed: int,
+    complete: Callable[[TablePlan, TableData], None],
+    *,
+    existing: dict[str, int] | None = None,
+    sequence_offsets: dict[str, dict[str, int]] | None = None,
+) -> dict[str, float]:
+    """Generate every table in plan order; hand each to `complete` once all its columns exist.
+
+    Returns the generation seconds per table. A table with columns deferred by a reference
+    cycle is completed as soon as the tables those columns reference are generated.
+    """
+    existing = existing or {}
+    sequence_offsets = sequence_offsets or {}
+    done: dict[str, TableData] = {}
+    contexts: dict[str, Context] = {}
+    waiting: dict[str, TablePlan] = {}
+    gen_seconds: dict[str, float] = {}
+    for tp in plan.tables:
+        name = tp.table.name
+        t0 = time.perf_counter()
+        column_types = {c.name: c.type for c in tp.table.columns}
+        column_types.update({f"ref:{r.column}": _ref_table(r) for r in tp.rules if r.kind == "ref"})
+        table_seed = seed + 1_000_003 * existing.get(name, 0)
+        ctx = contexts[name] = Context(
+            table_seed, name, tp.rows, done, column_types, sequence_offsets.get(name), tp.scale
+        )
+        _generate_rules(ctx, [r for r in tp.rules if r.column not in tp.deferred], tp.unique_groups)
+        done[name] = TableData(name, tp.rows, ctx.cols)
+        gen_seconds[name] = time.perf_counter() - t0
+        if tp.deferred:
+            waiting[name] = tp
+        else:
+            complete(tp, done[name])
+        for other, wp in list(waiting.items()):
+            if all(_ref_table(r) in done for r in wp.rules if r.column in wp.deferred and r.kind == "ref"):
+                t1 = time.perf_counter()
+                _generate_rules(contexts[other], [r for r in wp.rules if r.column in wp.deferred], ())
+                gen_seconds[other] += time.perf_counter() - t1
+                complete(wp, done[other])
+                del waiting[other]
+    return gen_seconds
+
+
+def generate_table(tp: TablePlan, seed: int, done: dict[str, TableData]) -> TableData:
+    """One table's columns in memory (its referenced tables must be in `done`, no cycles); for benchmarks."""
+    column_types = {c.name: c.type for c in tp.table.columns}
+    column_types.update({f"ref:{r.column}": _ref_table(r) for r in tp.rules if r.kind == "ref"})
+    ctx = Context(seed, tp.table.name, tp.rows, done, column_types, scale=tp.scale)
+    _generate_rules(ctx, list(tp.rules), tp.unique_groups)
+    return TableData(tp.table.name, tp.rows, ctx.cols)
+
+
+def _generate_rules(ctx: Context, rules: list[Rule], groups: tuple[tuple[str, ...], ...]) -> None:
+    by_column = {r.column: r for r in rules}
     for r in rules:
         if r.column in ctx.cols:
             continue
         group = next((g for g in groups if r.column in g), None)
-        if group is not None and r.column not in generated_groups:
-            ctx.cols.update(_generate_unique_group(group, {x.column: x for x in rules}, ctx, n))
-            generated_groups.update(group)
+        if group is not None:
+            ctx.cols.update(_generate_unique_group(group, by_column, ctx, ctx.n))
             continue
         ctx.cols[r.column] = generate(r, ctx)
-    return TableData(table.name, n, ctx.cols)
 
 
 def _generate_unique_group(group: tuple[str, ...], rules: dict[str, Rule], ctx: Context, n: int) -> dict[str, Col]:
     """Columns unique together (memberships (org_id, user_id)): oversample, keep first occurrences."""
+    if any(rules[c].unique for c in group):  # one unique column makes the combination unique
+        return {c: generate(rules[c], ctx, n) for c in group}
     factor = 1.25
+    kept = 0
     for _ in range(6):
         m = int(n * factor) + 16
-        cols = {}
-        for c in group:
-            cols[c] = generate(rules[c], ctx, m)
-        frame = pd.DataFrame({c: cols[c].values for c in group})
+        cols = {c: generate(rules[c], ctx, m) for c in group}
+        frame = pd.DataFrame({c: cols[c].codes if cols[c].codes is not None else cols[c].values for c in group})
         keep = np.flatnonzero(~frame.duplicated().to_numpy())
-        if len(keep) >= n:
-            keep = keep[:n]
-            return {c: _subset(col, keep) for c, col in cols.items()}
+        kept = len(keep)
+        if kept >= n:
+            return {c: col.take(keep[:n]) for c, col in cols.items()}
         factor *= 2
     raise SeedError(
-        f"tables.{ctx.table}: unique ({', '.join(group)}) is impossible for {n} rows: "
-        f"only about {len(keep)} distinct combinations come out of the rules"
+        f"tables.{ctx.table}.columns.{','.join(group)}: unique ({', '.join(group)}) is impossible for {n} rows: "
+        f"the rules give only about {kept} distinct combinations"
     )
 
 
-def _subset(col: Col, rows: np.ndarray) -> Col:
-    return Col(
-        col.kind,
-        col.values[rows],
-        nulls=col.nulls[rows] if col.nulls is not None else None,
-        parent_rows=col.parent_rows[rows] if col.parent_rows is not None else None,
-    )
+class CopyWorker:
+    """Streams finished tables to the server with COPY in a thread, while the caller generates the next."""
+
+    def __init__(self, conn: psycopg.Connection, reporter: Reporter) -> None:
+        self.conn = conn
+        self.reporter = reporter
+        self.seconds: dict[str, float] = {}
+        self._jobs: queue.Queue[tuple[TablePlan, TableData] | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="pg-analyzer-copy", daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def submit(self, tp: TablePlan, data: TableData) -> None:
+        self._raise_error()
+        self._jobs.put((tp, data))
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is not None:
+            self._error = self._error or exc  # stop taking jobs; the transaction is rolled back anyway
+        self._jobs.put(None)
+        self._thread.join()
+        if exc is None:
+            self._raise_error()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self._error is not None:
+                continue
+            tp, data = job
+            t0 = time.perf_counter()
+            try:
+                copy_table(self.conn, tp, data, self.reporter)
+            except BaseException as e:  # noqa: BLE001 - handed to the generating thread
+                self._error = e
+            self.seconds[tp.table.name] = time.perf_counter() - t0
 
 
-def _copy_table(conn: psycopg.Connection, name: str, data: TableData, rules: list[Rule], reporter: Reporter) -> None:
-    columns = [r.column for r in rules]
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-        sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+def copy_table(conn: psycopg.Connection, tp: TablePlan, data: TableData, reporter: Reporter) -> None:
+    """Write a generated table with COPY: binary when every column has a binary encoder, else CSV."""
+    name = tp.table.name
+    types = {c.name: c.type for c in tp.table.columns}
+    written = [r.column for r in tp.rules]
+    encoder = binary_rows(name, [(c, types[c]) for c in written], data.cols)
+    columns = encoder.columns if encoder is not None else written
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(
+        sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL("binary" if encoder is not None else "csv"),
     )
     reporter.start(f"seed {name}", data.n)
     try:
-        with conn.cursor().copy(stmt) as copy:
+        cursor = conn.cursor()
+        # A writer thread sends one chunk while the next is encoded.
+        with cursor.copy(stmt, writer=QueuedLibpqWriter(cursor)) as copy:
+            if encoder is not None:
+                copy.write(HEADER)
             for start in range(0, data.n, COPY_CHUNK_ROWS):
                 stop = min(start + COPY_CHUNK_ROWS, data.n)
-                batch = pa.table({c: to_arrow(_slice(data.cols[c], start, stop)) for c in columns})
-                sink = io.BytesIO()
-                pa_csv.write_csv(batch, sink, _CSV_OPTIONS)
-                copy.write(sink.getbuffer())
+                copy.write(encoder.encode(start, stop) if encoder is not None else csv_chunk(columns, data.cols, start, stop))
                 reporter.advance(stop - start)
-    except psycopg.errors.DataError as e:
-        raise SeedError(f"tables.{name}: generated values do not fit the column types: {e.diag.message_primary} "
-                        f"({e.diag.context or ''})".strip()) from None
+            if encoder is not None:
+                copy.write(TRAILER)
     except psycopg.errors.NotNullViolation as e:
         raise SeedError(f"tables.{name}.columns.{e.diag.column_name}: NOT NULL column got NULLs: "
                         "declare a rule for it without null_fraction") from None
+    except (psycopg.errors.DataError, psycopg.errors.CheckViolation) as e:
+        raise SeedError(f"tables.{name}: generated values do not fit the column types: {e.diag.message_primary} "
+                        f"({e.diag.context or ''})".strip()) from None
     finally:
         reporter.finish()
-
-
-def _slice(col: Col, start: int, stop: int) -> Col:
-    return Col(col.kind, col.values[start:stop], nulls=col.nulls[start:stop] if col.nulls is not None else None)
 
 
 def column_stats(conn: psycopg.Connection, table: str, columns: list[str]) -> tuple[ColumnStats, ...]:

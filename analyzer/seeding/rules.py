@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
 from analyzer.catalog import Column, Table
 from analyzer.errors import SeedError
@@ -52,6 +53,8 @@ class Rule:
     def depends_on(self) -> tuple[str, ...]:
         """Columns of the same table that must be generated first."""
         deps: list[str] = []
+        if self.kind == "ref" and str(self.arg).split(".", 1)[0] == self.table:
+            deps.append(str(self.arg).split(".", 1)[1])  # a self-reference picks among this table's rows
         if self.kind == "copy":
             deps.append(str(self.arg).split(".", 1)[0])
         if self.kind == "after":
@@ -140,13 +143,18 @@ def _parse_choice(where: str, arg: Any) -> tuple[tuple[Any, ...], tuple[float, .
 def infer_rule(table: Table, column: Column) -> Rule | None:
     """A generator for a column the workload did not describe; None leaves it to its DEFAULT."""
     name = column.name
-    fk = next((f for f in table.foreign_keys if f.columns == (name,)), None)
+    fk = next((f for f in table.foreign_keys if f.columns[0] == name), None)
     unique = any(u == (name,) for u in table.unique_sets)
     if column.generated:
         return None
     if fk is not None:
         nf = 0.0 if column.not_null else 0.1
         return Rule(table.name, name, "ref", f"{fk.ref_table}.{fk.ref_columns[0]}", null_fraction=nf, unique=unique)
+    # the other columns of a composite foreign key come from the same parent row
+    fk = next((f for f in table.foreign_keys if name in f.columns[1:]), None)
+    if fk is not None:
+        parent_column = fk.ref_columns[fk.columns.index(name)]
+        return Rule(table.name, name, "copy", f"{fk.columns[0]}.{parent_column}")
     if table.primary_key == (name,) or column.identity or (column.default or "").startswith("nextval("):
         if _is_int(column.type):
             return Rule(table.name, name, "sequence", {"start": 1})
@@ -200,14 +208,14 @@ def parse_instant(where: str, value: Any, default: datetime) -> datetime:
     if value is None:
         return default
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
         raise SeedError(f"{where}: '{value}' is not a date or timestamp (YYYY-MM-DD[ HH:MM:SS])") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w|y)\s*$")
