@@ -201,6 +201,12 @@ def _cmd_seed(args: argparse.Namespace, out: Console, reporter: RichReporter) ->
 
     report = run_workload(_options(args, replay=False), reporter)
     seeding = report.seeding
+    if seeding is not None and seeding.skipped == "tables already hold rows":
+        from analyzer.errors import SeedError
+
+        # `run` analyzes such data as it is; `seed` was asked to write, so it refuses out loud.
+        held = next((n for n in report.notes if n.startswith("tables already hold rows")), seeding.skipped)
+        raise SeedError(f"{held.split(':', 1)[0]}: pass --append to add to them or --replace to empty and re-seed them")
     if seeding is None or seeding.skipped:
         out.print(f"nothing seeded: {seeding.skipped if seeding else 'no seeding rules'}")
         return EXIT_OK
