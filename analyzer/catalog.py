@@ -180,7 +180,7 @@ def _indexes(conn: psycopg.Connection, oid: int, table: str) -> tuple[Index, ...
         FROM pg_index i
         JOIN pg_class ic ON ic.oid = i.indexrelid
         JOIN pg_am am ON am.oid = ic.relam
-        LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+        LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
         WHERE i.indrelid = %s ORDER BY ic.relname
         """,
         (oid,),

@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--baseline", type=Path, help="compare with a baseline file or an earlier report.json")
     run.add_argument("--accept", action="append", default=[], metavar="QUERY:KIND",
                      help="a baseline regression that does not fail the run (KIND: plan, buffers, time, missing, *)")
+    run.add_argument("--no-advise", action="store_true", help="skip the index advisor (replay and checks only)")
+
+    advise = sub.add_parser("advise", help="seed, replay and prove index candidates; write indexes.sql (exit 0)")
+    target_options(advise)
+    advise.add_argument("--out", type=Path, help="output folder (default: reports/<workload>-<timestamp>/)")
 
     seed = sub.add_parser("seed", help="create the schema where absent and seed it, without replaying")
     target_options(seed)
@@ -124,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args, out, reporter)
         if args.command == "seed":
             return _cmd_seed(args, out, reporter)
+        if args.command == "advise":
+            return _cmd_advise(args, out, reporter)
         if args.command == "overhead":
             return _cmd_overhead(args, out, reporter)
         if args.command == "baseline":
@@ -149,13 +156,13 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _options(args: argparse.Namespace, replay: bool) -> "RunOptions":
+def _options(args: argparse.Namespace, replay: bool, advise: bool = False) -> "RunOptions":
     from analyzer.runner import RunOptions
 
     mode = "append" if args.append else "replace" if args.replace else "empty"
     return RunOptions(
         workload_path=args.workload, dsn=args.dsn, scale=args.scale, seed=args.seed,
-        allow_ddl=args.allow_ddl, scratch=args.scratch, seed_mode=mode, replay=replay,
+        allow_ddl=args.allow_ddl, scratch=args.scratch, seed_mode=mode, replay=replay, advise=advise,
     )
 
 
@@ -169,7 +176,7 @@ def _cmd_run(args: argparse.Namespace, out: Console, reporter: RichReporter) -> 
         raise AnalyzerError("--accept needs --baseline")
     accepted = [parse_acceptance(a) for a in args.accept]
     baseline = load_baseline(args.baseline) if args.baseline is not None else None  # a bad file fails before the run
-    report = run_workload(_options(args, replay=True), reporter)
+    report = run_workload(_options(args, replay=True, advise=not args.no_advise), reporter)
     if baseline is not None:
         report = apply_baseline(report, baseline, accepted)
     out_dir = args.out or default_out_dir(report.workload)
@@ -177,6 +184,19 @@ def _cmd_run(args: argparse.Namespace, out: Console, reporter: RichReporter) -> 
     print_summary(report, out)
     out.print(f"reports: {', '.join(str(p) for p in written)}")
     return EXIT_OK if report.passed else EXIT_FAILED
+
+
+def _cmd_advise(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+    """The advisor alone: its figures and indexes.sql, whatever the checks say (run is the gate)."""
+    from analyzer.outputs import default_out_dir, write_outputs
+    from analyzer.report.console import print_summary
+    from analyzer.runner import run_workload
+
+    report = run_workload(_options(args, replay=True, advise=True), reporter)
+    written = write_outputs(report, args.out or default_out_dir(report.workload))
+    print_summary(report, out)
+    out.print(f"reports: {', '.join(str(p) for p in written)}")
+    return EXIT_OK
 
 
 def _cmd_baseline_save(args: argparse.Namespace, out: Console) -> int:

@@ -18,6 +18,7 @@ def default_out_dir(workload_name: str, base: Path = Path("reports")) -> Path:
 
 def write_outputs(report: RunReport, out_dir: Path) -> list[Path]:
     """report.json, report.html, summary.md and junit.xml in `out_dir` (created if needed)."""
+    from analyzer.advisor.sqlfile import render_indexes_down_sql, render_indexes_sql
     from analyzer.report.html import render_html
     from analyzer.report.junit import render_junit
     from analyzer.report.markdown import render_markdown
@@ -31,4 +32,9 @@ def write_outputs(report: RunReport, out_dir: Path) -> list[Path]:
         target = out_dir / name
         target.write_text(render(report), encoding="utf-8")
         written.append(target)
+    if report.advisor is not None or report.recommendations:
+        for name, render_sql in (("indexes.sql", render_indexes_sql), ("indexes.down.sql", render_indexes_down_sql)):
+            target = out_dir / name
+            target.write_text(render_sql(report.recommendations, report.workload), encoding="utf-8")
+            written.append(target)
     return written

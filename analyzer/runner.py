@@ -22,6 +22,9 @@ import psycopg
 from psycopg import conninfo as pg_conninfo
 from psycopg import sql
 
+from analyzer.advisor.advise import AdvisorResult, advise
+from analyzer.advisor.timing import summarize
+from analyzer.advisor.writecosts import measured_write_costs
 from analyzer.catalog import read_catalog, server_info, table_row_estimates
 from analyzer.checks import QueryRun, evaluate_expectations, run_builtin_checks
 from analyzer.errors import AnalyzerError, TargetError
@@ -50,6 +53,7 @@ class RunOptions:
     scratch: bool = False
     seed_mode: str = "empty"  # empty, append, replace
     replay: bool = True
+    advise: bool = True
 
 
 @dataclass
@@ -83,8 +87,13 @@ def run_workload(options: RunOptions, reporter: Reporter | None = None) -> RunRe
         notes = [session.target.note] if session.target.note else []
         seeding = prepare_data(session, workload, options, scale, seed, reporter, notes)
         queries: list[QueryReport] = []
+        advice: AdvisorResult | None = None
         if options.replay:
-            queries = replay_workload(session.conn, workload, seed, reporter)
+            replayed = replay_workload(session.conn, workload, seed, reporter)
+            queries = [report for _, report in replayed]
+            if options.advise:
+                advice = advise_indexes(session, workload, [m for m, _ in replayed], seed, reporter)
+                notes.extend(advice.notes)
     return RunReport(
         workload=workload.name,
         workload_path=str(options.workload_path),
@@ -94,6 +103,9 @@ def run_workload(options: RunOptions, reporter: Reporter | None = None) -> RunRe
         server=server,
         queries=tuple(queries),
         seeding=seeding,
+        recommendations=tuple(advice.recommendations) if advice else (),
+        existing_indexes=tuple(advice.existing) if advice else (),
+        advisor=advice.summary if advice else None,
         notes=tuple(notes),
     )
 
@@ -198,22 +210,37 @@ def _where(workload: Workload, stmt: Statement) -> str:
     return f"{workload.path}:{stmt.line}: query '{stmt.name}'"
 
 
-def replay_workload(conn: psycopg.Connection, workload: Workload, seed: int, reporter: Reporter) -> list[QueryReport]:
-    """Replay every declared query and judge its plans."""
+def replay_workload(
+    conn: psycopg.Connection, workload: Workload, seed: int, reporter: Reporter
+) -> list[tuple[Measurement, QueryReport]]:
+    """Replay every declared query and judge its plans; the measurements keep the parameter sets."""
     apply_session_settings(conn, workload.replay)
     for stmt in workload.queries:
         validate_statement(conn, stmt, _where(workload, stmt))
     table_rows = table_row_estimates(conn)
-    reports: list[QueryReport] = []
+    reports: list[tuple[Measurement, QueryReport]] = []
     reporter.start("replay", len(workload.queries))
     try:
         for stmt in workload.queries:
             param_sets = sample_param_sets(conn, stmt, workload.replay.param_sets, seed)
             measurement = replay_statement(conn, stmt, param_sets, workload.replay, reporter)
-            reports.append(query_report(measurement, workload, table_rows))
+            reports.append((measurement, query_report(measurement, workload, table_rows)))
     finally:
         reporter.finish()
     return reports
+
+
+def advise_indexes(
+    session: Session, workload: Workload, measurements: list[Measurement], seed: int, reporter: Reporter
+) -> AdvisorResult:
+    """Prove index candidates against the replay's figures, with the write mix's costs."""
+    baseline = {m.statement.name: summarize(m) for m in measurements}
+    param_sets = {m.statement.name: [s.params for s in m.sets] for m in measurements}
+    return advise(
+        session.conn, workload, baseline, param_sets, session.run_id, may_ddl=session.may_ddl,
+        write_costs=lambda candidates: measured_write_costs(session.conn, workload, seed, candidates),
+        reporter=reporter,
+    )
 
 
 def query_report(m: Measurement, workload: Workload, table_rows: dict[str, int]) -> QueryReport:

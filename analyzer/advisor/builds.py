@@ -1,0 +1,100 @@
+"""Real index builds for the advisor: created, tagged, measured, and always dropped.
+
+Every index the tool creates carries a COMMENT naming the run, so `pg-analyzer cleanup` can
+find what a killed run left behind; `IndexBuilds.drop_all` removes the rest in a `finally`.
+Builds wait at most `lock_timeout` behind other sessions' locks and then give up with a
+clear message, so a proof never queues behind a long transaction on a shared server.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from analyzer.advisor.candidates import IndexCandidate
+from analyzer.errors import TargetError
+
+TAG_PREFIX = "pg-analyzer run "
+LOCK_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True)
+class BuiltIndex:
+    """An index that exists now, with what its build cost."""
+
+    name: str
+    table: str
+    build_ms: float
+    size_bytes: int
+
+
+class IndexBuilds:
+    """Creates candidate indexes on one connection and remembers them until dropped."""
+
+    def __init__(self, conn: psycopg.Connection, run_id: str) -> None:
+        self.conn = conn
+        self.run_id = run_id
+        self.live: dict[str, BuiltIndex] = {}
+        self.attempted: set[str] = set()  # also builds interrupted half-way: dropped IF EXISTS
+        self.extensions_created: list[str] = []
+
+    def ensure_extension(self, name: str) -> bool:
+        """Create an extension a candidate needs (pg_trgm); False when it cannot be had."""
+        row = self.conn.execute("SELECT 1 FROM pg_extension WHERE extname = %s", (name,)).fetchone()
+        if row:
+            return True
+        try:
+            self.conn.execute(sql.SQL("CREATE EXTENSION {}").format(sql.Identifier(name)))
+        except psycopg.Error:
+            return False
+        self.conn.execute(sql.SQL("COMMENT ON EXTENSION {} IS {}").format(
+            sql.Identifier(name), sql.Literal(TAG_PREFIX + self.run_id)))
+        self.extensions_created.append(name)
+        return True
+
+    def build(self, cand: IndexCandidate) -> BuiltIndex:
+        """CREATE INDEX + ANALYZE of the table (expression indexes get their own statistics)."""
+        name = cand.name
+        self.attempted.add(name)
+        self.conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT_MS)))
+        started = time.perf_counter()
+        try:
+            self.conn.execute(cand.ddl(name))
+        except psycopg.errors.LockNotAvailable:
+            raise TargetError(
+                f"building {name} on {cand.table} waited more than {LOCK_TIMEOUT_MS / 1000:g}s for a lock "
+                "(a long transaction holds the table); gave up without changing anything"
+            ) from None
+        finally:
+            self.conn.execute("RESET lock_timeout")
+        build_ms = (time.perf_counter() - started) * 1000
+        self.conn.execute(sql.SQL("COMMENT ON INDEX {} IS {}").format(
+            sql.Identifier(name), sql.Literal(TAG_PREFIX + self.run_id)))
+        built = BuiltIndex(name=name, table=cand.table, build_ms=build_ms, size_bytes=self._size(name))
+        self.live[name] = built
+        if cand.kind in ("expression", "gin") or cand.where:
+            self.conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(cand.table)))
+        return built
+
+    def drop(self, name: str) -> None:
+        self.conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name)))
+        self.live.pop(name, None)
+        self.attempted.discard(name)
+
+    def drop_indexes(self) -> None:
+        """Drop every index this run created (also half-built ones); used in `finally` blocks."""
+        for name in list(self.live) + list(self.attempted):
+            self.drop(name)
+
+    def drop_extensions(self) -> None:
+        """Drop the extensions this run created, once nothing needs them any more."""
+        for ext in reversed(self.extensions_created):
+            self.conn.execute(sql.SQL("DROP EXTENSION IF EXISTS {}").format(sql.Identifier(ext)))
+        self.extensions_created.clear()
+
+    def _size(self, name: str) -> int:
+        row = self.conn.execute("SELECT pg_relation_size(to_regclass(%s))", (name,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0

@@ -1,0 +1,62 @@
+"""indexes.sql and indexes.down.sql: the recommended set as migrations a team can apply (pure).
+
+`CREATE INDEX CONCURRENTLY IF NOT EXISTS` so applying it does not block writes on a live
+table, each with a comment block of what was measured; the down file drops them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from analyzer.report.model import Recommendation
+
+
+def render_indexes_sql(recommendations: Sequence[Recommendation], workload: str) -> str:
+    chosen = [r for r in recommendations if r.chosen]
+    lines = [
+        f"-- Indexes recommended by pg-analyzer for workload {workload}.",
+        "-- Each was built and measured; CONCURRENTLY keeps writes flowing (run outside a transaction).",
+        "",
+    ]
+    if not chosen:
+        lines.append("-- No index is recommended: none made the workload measurably faster.")
+    for r in chosen:
+        lines.append(f"-- {r.name} ({r.kind}) on {r.table}: {r.reason}")
+        for q in r.queries:
+            lines.append(f"--   {q.query}: {q.before_ms:.2f} ms -> {q.after_ms:.2f} ms ({_speedup(q.speedup)}), "
+                         f"buffers {q.before_buffers:,} -> {q.after_buffers:,}")
+        if r.size_bytes is not None:
+            lines.append(f"--   size {_size(r.size_bytes)}, built in {r.build_ms or 0:.0f} ms")
+        w = r.write_overhead
+        if w is not None:
+            lines.append(f"--   write mix: {w.wal_bytes:+,} WAL bytes ({w.wal_ratio:+.1%}), "
+                         f"{w.time_ms_median:+.1f} ms ({w.time_ratio:+.1%}), {w.hot_updates_lost} HOT updates lost")
+        lines.append(_concurrent(r.ddl) + ";")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_indexes_down_sql(recommendations: Sequence[Recommendation], workload: str) -> str:
+    chosen = [r for r in recommendations if r.chosen]
+    lines = [f"-- Reverts indexes.sql of workload {workload}.", ""]
+    lines += [f"DROP INDEX CONCURRENTLY IF EXISTS {r.name};" for r in reversed(chosen)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _concurrent(ddl: str) -> str:
+    """CREATE INDEX name ... -> CREATE INDEX CONCURRENTLY IF NOT EXISTS name ..."""
+    prefix = "CREATE INDEX "
+    assert ddl.startswith(prefix), ddl
+    return "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + ddl[len(prefix):]
+
+
+def _speedup(value: float) -> str:
+    return "inf" if value == float("inf") else f"{value:.1f}x"
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
