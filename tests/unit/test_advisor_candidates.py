@@ -1,0 +1,360 @@
+"""The advisor's pure core: SQL shapes into index candidates, indexes.sql, existing-index notes, write verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from analyzer.advisor.candidates import IndexCandidate, generate_candidates
+from analyzer.advisor.existing import review_existing_indexes
+from analyzer.advisor.sqlfile import render_indexes_down_sql, render_indexes_sql
+from analyzer.advisor.sqlshape import analyze_statement
+from analyzer.advisor.writecosts import write_cost_verdict
+from analyzer.catalog import Catalog, Column, Constraint, ForeignKey, Index, Table
+from analyzer.report.model import QuerySpeedup, Recommendation, WriteOverhead
+
+
+def _col(name: str, type_: str = "bigint", not_null: bool = True) -> Column:
+    return Column(name=name, type=type_, not_null=not_null, default=None, identity="", generated=False)
+
+
+def _index(name: str, table: str, columns: tuple[str, ...], *, method: str = "btree", unique: bool = False,
+           primary: bool = False, constraint: str | None = None, partial: bool = False) -> Index:
+    cols = ", ".join(columns)
+    definition = f"CREATE {'UNIQUE ' if unique else ''}INDEX {name} ON public.{table} USING {method} ({cols})"
+    return Index(name=name, table=table, definition=definition, columns=columns, method=method, unique=unique,
+                 primary=primary, constraint=constraint, partial=partial)
+
+
+TS = "timestamp with time zone"
+
+
+def _catalog(extra_indexes: Mapping[str, tuple[Index, ...]] | None = None) -> Catalog:
+    extra = extra_indexes or {}
+    tenants = Table(
+        "tenants", (_col("id"), _col("name", "text")),
+        constraints=(Constraint("tenants_pkey", "tenants", "p", ("id",), "PRIMARY KEY (id)"),),
+        indexes=(_index("tenants_pkey", "tenants", ("id",), unique=True, primary=True, constraint="tenants_pkey"),)
+        + extra.get("tenants", ()),
+    )
+    events = Table(
+        "events",
+        (_col("id"), _col("tenant_id"), _col("user_id"), _col("kind", "text"), _col("status", "text"),
+         _col("created_at", TS), _col("deleted_at", TS, not_null=False), _col("email", "text"),
+         _col("message", "text"), _col("props", "jsonb"), _col("tags", "text[]"), _col("amount", "integer")),
+        constraints=(Constraint("events_pkey", "events", "p", ("id",), "PRIMARY KEY (id)"),),
+        foreign_keys=(ForeignKey("events_tenant_id_fkey", "events", ("tenant_id",), "tenants", ("id",),
+                                 "FOREIGN KEY (tenant_id) REFERENCES tenants(id)"),),
+        indexes=(_index("events_pkey", "events", ("id",), unique=True, primary=True, constraint="events_pkey"),)
+        + extra.get("events", ()),
+    )
+    return Catalog({"tenants": tenants, "events": events})
+
+
+# status IN ('failed', 'retry') and deleted_at IS NULL are rare; status = 'ok' is most rows
+FRACTIONS = {
+    "status IN ('failed', 'retry')": 0.03,
+    "deleted_at IS NULL": 0.9,
+    "deleted_at IS NOT NULL": 0.02,
+    "status IN ('ok', 'retry')": 0.8,
+}
+DISTINCT = {"tenant_id": 500.0, "user_id": 50_000.0, "kind": 12.0, "id": 1e6}
+
+
+def _fraction(table: str, predicate: str) -> float:
+    return FRACTIONS.get(predicate, 0.5)
+
+
+def _distinct(table: str, column: str) -> float:
+    return DISTINCT.get(column, 100.0)
+
+
+def _nulls(table: str, column: str) -> float:
+    return 0.0
+
+
+def _candidates(sql: str, catalog: Catalog | None = None, fraction=_fraction, nulls=_nulls) -> list[IndexCandidate]:
+    cat = catalog or _catalog()
+    accesses = [("q", a) for a in analyze_statement(sql, cat)]
+    return generate_candidates(accesses, cat, fraction, _distinct, nulls)
+
+
+def _ddls(cands: list[IndexCandidate]) -> set[str]:
+    return {c.ddl("ix") for c in cands}
+
+
+def test_composite_btree_puts_the_most_selective_equality_first_then_the_range() -> None:
+    cands = _candidates("SELECT id FROM events WHERE kind = $1 AND user_id = $2 AND created_at >= $3")
+    assert "CREATE INDEX ix ON events (user_id, kind, created_at)" in _ddls(cands)
+    btree = next(c for c in cands if c.kind == "btree")
+    assert btree.queries == ("q",)
+
+
+def test_order_by_columns_follow_the_equalities_so_limit_stops_early() -> None:
+    cands = _candidates("SELECT id, kind FROM events WHERE tenant_id = $1 AND created_at > $2 "
+                        "ORDER BY created_at DESC LIMIT 50")
+    keys = {c.keys for c in cands if c.kind == "btree"}
+    assert ("tenant_id", "created_at") in keys
+    # with one direction the index is walked backwards: no DESC needed
+    assert all("DESC" not in k for ks in keys for k in ks)
+
+
+def test_mixed_sort_directions_write_desc_in_the_index() -> None:
+    cands = _candidates("SELECT id FROM events WHERE tenant_id = $1 ORDER BY created_at DESC, id LIMIT 10")
+    assert ("tenant_id", "created_at DESC", "id") in {c.keys for c in cands}
+
+
+def test_no_order_candidate_without_limit() -> None:
+    cands = _candidates("SELECT id FROM events WHERE tenant_id = $1 ORDER BY created_at")
+    assert {c.keys for c in cands if c.kind == "btree"} == {("tenant_id",)}
+
+
+def test_keyset_row_comparison_becomes_the_order_columns() -> None:
+    [access] = analyze_statement(
+        "SELECT id FROM events WHERE tenant_id = $1 AND (created_at, id) < ($2, $3) "
+        "ORDER BY created_at DESC, id DESC LIMIT 50", _catalog())
+    keyset = next(p for p in access.predicates if p.operator == "row")
+    assert keyset.op == "range" and keyset.column == "created_at"
+    assert access.order_by == [("created_at", True), ("id", True)] and access.limit
+    cands = _candidates("SELECT id FROM events WHERE tenant_id = $1 AND (created_at, id) < ($2, $3) "
+                        "ORDER BY created_at DESC, id DESC LIMIT 50")
+    assert ("tenant_id", "created_at", "id") in {c.keys for c in cands if c.kind == "btree"}
+
+
+def test_selective_constant_predicates_become_a_partial_index() -> None:
+    cands = _candidates("SELECT id FROM events WHERE tenant_id = $1 AND status IN ('failed', 'retry') "
+                        "AND deleted_at IS NOT NULL")
+    partial = [c for c in cands if c.kind == "partial"]
+    assert partial, cands
+    assert partial[0].where == "status IN ('failed', 'retry') AND deleted_at IS NOT NULL"
+    assert partial[0].ddl("ix") == (
+        "CREATE INDEX ix ON events (tenant_id) WHERE status IN ('failed', 'retry') AND deleted_at IS NOT NULL")
+
+
+def test_is_null_alone_makes_a_partial_index_when_rare() -> None:
+    cands = _candidates("SELECT id FROM events WHERE tenant_id = $1 AND deleted_at IS NULL",
+                        fraction=lambda t, p: 0.02 if p == "deleted_at IS NULL" else 0.5)
+    partial = [c for c in cands if c.kind == "partial"]
+    assert [c.where for c in partial] == ["deleted_at IS NULL"]
+    assert partial[0].keys == ("tenant_id",)
+
+
+def test_no_partial_index_when_the_predicate_keeps_most_rows() -> None:
+    cands = _candidates("SELECT id FROM events WHERE tenant_id = $1 AND status IN ('ok', 'retry') "
+                        "AND deleted_at IS NULL")
+    assert not [c for c in cands if c.kind == "partial" or c.where]
+    # the IN list that is not selective enough for a WHERE becomes a key column after the equality
+    assert ("tenant_id", "status") in {c.keys for c in cands}
+
+
+def test_expression_index_is_written_as_the_query_writes_it() -> None:
+    cands = _candidates("SELECT e.id FROM events e WHERE lower(e.email) = $1")
+    expr = [c for c in cands if c.kind == "expression"]
+    assert [c.ddl("ix") for c in expr] == ["CREATE INDEX ix ON events ((lower(email)))"]
+
+
+def test_date_trunc_expression_with_a_range() -> None:
+    cands = _candidates("SELECT count(*) FROM events WHERE date_trunc('day', created_at) >= $1")
+    assert "CREATE INDEX ix ON events ((date_trunc('day', created_at)))" in _ddls(cands)
+
+
+def test_full_text_search_gets_a_gin_on_the_same_expression() -> None:
+    sql = ("SELECT id FROM events WHERE to_tsvector('english', message) @@ plainto_tsquery('english', $1) "
+           "ORDER BY created_at DESC LIMIT 20")
+    gin = [c for c in _candidates(sql) if c.method == "gin"]
+    assert [c.ddl("ix") for c in gin] == [
+        "CREATE INDEX ix ON events USING gin ((to_tsvector('english', message)))"]
+    assert gin[0].kind == "gin" and gin[0].extension is None
+
+
+@pytest.mark.parametrize("predicate", ["message ILIKE '%' || $1 || '%'", "message LIKE '%disk%'", "message ~* $1"])
+def test_substring_and_regex_get_a_trigram_gin(predicate: str) -> None:
+    gin = [c for c in _candidates(f"SELECT id FROM events WHERE {predicate} LIMIT 20") if c.method == "gin"]
+    assert len(gin) == 1
+    assert gin[0].opclass == "gin_trgm_ops" and gin[0].extension == "pg_trgm"
+    assert gin[0].ddl("ix") == "CREATE INDEX ix ON events USING gin (message gin_trgm_ops)"
+
+
+def test_prefix_like_is_a_btree_range_not_a_trigram() -> None:
+    cands = _candidates("SELECT id FROM events WHERE message LIKE 'disk%'")
+    assert not [c for c in cands if c.method == "gin"]
+    assert ("message",) in {c.keys for c in cands}
+
+
+def test_jsonb_containment_uses_jsonb_path_ops() -> None:
+    gin = [c for c in _candidates("SELECT id FROM events WHERE props @> CAST($1 AS jsonb)") if c.method == "gin"]
+    assert [c.ddl("ix") for c in gin] == ["CREATE INDEX ix ON events USING gin (props jsonb_path_ops)"]
+
+
+def test_jsonb_key_existence_uses_the_default_opclass() -> None:
+    gin = [c for c in _candidates("SELECT id FROM events WHERE props ? 'browser'") if c.method == "gin"]
+    assert [c.ddl("ix") for c in gin] == ["CREATE INDEX ix ON events USING gin (props)"]
+
+
+def test_array_overlap_gets_a_gin() -> None:
+    gin = [c for c in _candidates("SELECT id FROM events WHERE tags && $1::text[]") if c.method == "gin"]
+    assert [c.ddl("ix") for c in gin] == ["CREATE INDEX ix ON events USING gin (tags)"]
+
+
+def test_join_on_a_foreign_key_column_gets_an_fk_candidate() -> None:
+    sql = "SELECT e.id FROM tenants t JOIN events e ON e.tenant_id = t.id WHERE t.name = $1"
+    fk = [c for c in _candidates(sql) if c.kind == "fk"]
+    assert [c.ddl("ix") for c in fk] == ["CREATE INDEX ix ON events (tenant_id)"]
+    assert "events.tenant_id = tenants.id" in fk[0].reason
+
+
+def test_sparse_join_column_gets_where_is_not_null() -> None:
+    sql = "SELECT e.id FROM tenants t JOIN events e ON e.user_id = t.id WHERE t.name = $1"
+    cands = _candidates(sql, nulls=lambda t, c: 0.8 if c == "user_id" else 0.0)
+    join = [c for c in cands if c.keys == ("user_id",)]
+    assert [c.where for c in join] == ["user_id IS NOT NULL"]
+    assert join[0].kind == "btree"  # user_id has no foreign key in this catalog
+
+
+def test_include_columns_for_an_index_only_scan() -> None:
+    cands = _candidates("SELECT tenant_id, amount FROM events WHERE user_id = $1")
+    covering = [c for c in cands if c.kind == "covering"]
+    assert [c.ddl("ix") for c in covering] == ["CREATE INDEX ix ON events (user_id) INCLUDE (amount, tenant_id)"]
+
+
+def test_no_include_for_wide_columns() -> None:
+    cands = _candidates("SELECT message FROM events WHERE user_id = $1")
+    assert not [c for c in cands if c.include]
+
+
+def test_candidates_served_by_an_existing_index_are_left_out() -> None:
+    existing = {"events": (_index("events_user_kind", "events", ("user_id", "kind")),)}
+    cat = _catalog(existing)
+    cands = _candidates("SELECT id FROM events WHERE user_id = $1", cat)
+    assert ("user_id",) not in {c.keys for c in cands if not c.include and not c.where}
+    # the primary key already serves a lookup by id
+    assert not [c for c in _candidates("SELECT * FROM events WHERE id = $1") if c.keys == ("id",) and not c.include]
+    # an existing index of another method does not serve a btree lookup
+    gin_only = _catalog({"events": (_index("events_user_gin", "events", ("user_id",), method="gin"),)})
+    assert ("user_id",) in {c.keys for c in _candidates("SELECT id FROM events WHERE user_id = $1", gin_only)}
+
+
+def test_a_query_no_index_helps_gets_no_candidate() -> None:
+    assert _candidates("SELECT count(*) FROM events") == []
+
+
+def test_candidates_are_deduplicated_across_queries_with_every_query_named() -> None:
+    cat = _catalog()
+    accesses = [(name, a) for name in ("a", "b")
+                for a in analyze_statement("SELECT id FROM events WHERE user_id = $1", cat)]
+    cands = generate_candidates(accesses, cat, _fraction, _distinct, _nulls)
+    btree = [c for c in cands if c.keys == ("user_id",) and c.kind == "btree"]
+    assert len(btree) == 1 and btree[0].queries == ("a", "b")
+
+
+def test_correlated_subquery_tables_are_seen() -> None:
+    sql = ("SELECT t.id, (SELECT count(*) FROM events e WHERE e.tenant_id = t.id AND e.kind = 'x') AS n "
+           "FROM tenants t WHERE t.id = $1")
+    tables = {a.table for a in analyze_statement(sql, _catalog())}
+    assert tables == {"tenants", "events"}
+
+
+def test_candidate_names_are_stable_and_tagged() -> None:
+    c = IndexCandidate("events", ("(lower(email))",), "expression")
+    assert c.name == IndexCandidate("events", ("(lower(email))",), "expression").name
+    assert c.name.startswith("pga_events_lower_email_")
+    assert c.ddl(concurrently=True).startswith(f"CREATE INDEX CONCURRENTLY {c.name} ON events")
+
+
+# indexes.sql / indexes.down.sql
+
+def _rec(name: str, chosen: bool, ddl: str | None = None) -> Recommendation:
+    q = QuerySpeedup(query="recent_events", before_ms=40.0, after_ms=0.5, before_buffers=5000, after_buffers=12,
+                     uses_index=True)
+    overhead = WriteOverhead(wal_bytes=1200, wal_ratio=0.12, buffers_dirtied=3, time_ms_median=0.4, time_ratio=0.05,
+                             hot_updates_lost=2)
+    return Recommendation(name=name, ddl=ddl or f"CREATE INDEX {name} ON events (tenant_id, created_at)",
+                          table="events", kind="btree", chosen=chosen, reason="saves 39 ms", proven=True,
+                          queries=(q,), weighted_speedup=80.0, size_bytes=2 * 1024 * 1024, build_ms=120.0,
+                          write_overhead=overhead)
+
+
+def test_indexes_sql_has_only_the_chosen_ones_concurrently_with_comments() -> None:
+    recs = [_rec("pga_events_a", True), _rec("pga_events_rejected", False), _rec("pga_events_b", True)]
+    text = render_indexes_sql(recs, "event_log")
+    assert "workload event_log" in text
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS pga_events_a ON events (tenant_id, created_at);" in text
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS pga_events_b ON events (tenant_id, created_at);" in text
+    assert "pga_events_rejected" not in text
+    assert "-- pga_events_a (btree) on events: saves 39 ms" in text
+    assert "--   recent_events: 40.00 ms -> 0.50 ms (80.0x), buffers 5,000 -> 12" in text
+    assert "--   size 2.0 MB, built in 120 ms" in text
+    assert "+1,200 WAL bytes (+12.0%)" in text and "2 HOT updates lost" in text
+    for line in text.splitlines():
+        assert line.startswith("--") or line.startswith("CREATE INDEX CONCURRENTLY IF NOT EXISTS") or not line
+
+
+def test_indexes_down_sql_drops_the_chosen_ones_in_reverse() -> None:
+    recs = [_rec("pga_events_a", True), _rec("pga_events_rejected", False), _rec("pga_events_b", True)]
+    down = render_indexes_down_sql(recs, "event_log")
+    drops = [line for line in down.splitlines() if line.startswith("DROP")]
+    assert drops == ["DROP INDEX CONCURRENTLY IF EXISTS pga_events_b;",
+                     "DROP INDEX CONCURRENTLY IF EXISTS pga_events_a;"]
+
+
+def test_indexes_sql_says_so_when_nothing_is_recommended() -> None:
+    text = render_indexes_sql([_rec("pga_events_rejected", False)], "w")
+    assert "No index is recommended" in text and "CREATE INDEX" not in text
+    assert [line for line in render_indexes_down_sql([], "w").splitlines() if line.startswith("DROP")] == []
+
+
+# existing indexes
+
+def test_existing_indexes_duplicate_redundant_unused() -> None:
+    existing = {"events": (
+        _index("events_tenant", "events", ("tenant_id",)),
+        _index("events_tenant_again", "events", ("tenant_id",)),
+        _index("events_kind", "events", ("kind",)),
+        _index("events_email_key", "events", ("email",), unique=True, constraint="events_email_key"),
+    )}
+    # the two tenant indexes differ only by name: rebuild them with the same definition body
+    cat = _catalog(existing)
+    recommended = [IndexCandidate("events", ("tenant_id", "created_at"), "btree")]
+    notes = review_existing_indexes(cat, ["events"], used={"events_kind", "events_pkey"}, recommended=recommended)
+    got = {(n.name, n.kind) for n in notes}
+    assert ("events_tenant_again", "duplicate") in got
+    assert ("events_tenant", "redundant") in got and ("events_tenant_again", "redundant") in got
+    assert ("events_tenant", "unused") in got
+    assert ("events_kind", "unused") not in got  # a plan used it
+    # constraint-backed indexes are never called unused or redundant, used or not
+    assert not [n for n in notes if n.name in ("events_pkey", "events_email_key") and n.kind != "duplicate"]
+    assert all(n.table == "events" for n in notes)
+
+
+def test_existing_unique_and_partial_indexes_are_not_redundant() -> None:
+    existing = {"events": (
+        _index("events_tenant_uq", "events", ("tenant_id",), unique=True),
+        _index("events_tenant_part", "events", ("tenant_id",), partial=True),
+    )}
+    recommended = [IndexCandidate("events", ("tenant_id", "created_at"), "btree")]
+    notes = review_existing_indexes(_catalog(existing), ["events", "nope"], used={"events_tenant_uq",
+                                                                                  "events_tenant_part"}, recommended=recommended)
+    assert notes == []
+
+
+# write costs
+
+def _overhead(time_ms: float) -> WriteOverhead:
+    return WriteOverhead(wal_bytes=100_000, wal_ratio=0.3, buffers_dirtied=50, time_ms_median=time_ms,
+                         time_ratio=0.2)
+
+
+def test_write_cost_verdict_accepts_a_cheap_index() -> None:
+    # 10 ms over 100 writes = 0.1 ms per write, x 0.2 write share = 0.02 < 5 ms x 0.8
+    assert write_cost_verdict(_overhead(10.0), saving_ms=5.0, read_share=0.8, operations=100) is None
+
+
+def test_write_cost_verdict_rejects_when_writes_dominate() -> None:
+    verdict = write_cost_verdict(_overhead(500.0), saving_ms=0.1, read_share=0.1, operations=100)
+    assert verdict is not None
+    assert "+5.000 ms per write" in verdict and "+30.0% WAL" in verdict and "at 10% reads" in verdict
+
+
+def test_write_cost_verdict_ignores_negative_time_noise() -> None:
+    assert write_cost_verdict(_overhead(-3.0), saving_ms=0.0, read_share=0.0, operations=10) is None
