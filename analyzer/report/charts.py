@@ -99,7 +99,11 @@ def gain_cost_scatter(points: Sequence[ScatterPoint], width: int = 560, height: 
 
     parts = [(f'<svg class="chart scatter" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
              'role="img" aria-label="read gain against write cost of every candidate">')]
+    last_y = float("inf")
     for gain in _gain_ticks(y_lo, y_hi):
+        if abs(py(gain) - last_y) < 16:  # keep tick labels apart
+            continue
+        last_y = py(gain)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(gain):.1f}" y2="{py(gain):.1f}" class="grid"/>'
                      f'<text x="{left - 6}" y="{py(gain) + 4:.1f}" class="axis" text-anchor="end">{gain:g}×</text>')
     for cost in _cost_ticks(x_lo, x_hi):
@@ -114,8 +118,16 @@ def gain_cost_scatter(points: Sequence[ScatterPoint], width: int = 560, height: 
         f'<text x="13" y="{(height - bottom + top) / 2:.0f}" class="axis title" text-anchor="middle" '
         f'transform="rotate(-90 13 {(height - bottom + top) / 2:.0f})">read gain: weighted workload speedup →</text>'
     )
-    for p in sorted(points, key=lambda p: p.chosen):
-        cx, cy = px(p.cost), py(p.gain)
+    placed: list[tuple[float, float]] = []
+    for p in sorted(points, key=lambda p: (p.cost, p.gain)):
+        x0, y0 = px(p.cost), py(p.gain)
+        cx, cy = x0, y0
+        while any(abs(cx - ox) < 17 and abs(cy - oy) < 17 for ox, oy in placed):
+            cy -= 6  # nudge up out of the crowd; a leader line marks the true position
+        placed.append((cx, cy))
+        if cy != y0:
+            parts.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{cx:.1f}" y2="{cy:.1f}" class="leader"/>'
+                         f'<circle cx="{x0:.1f}" cy="{y0:.1f}" r="2" class="leader"/>')
         cls = "dot chosen" if p.chosen else "dot rejected"
         verdict = "chosen" if p.chosen else "rejected"
         parts.append(f'<g class="{cls}"><title>#{p.number} {escape(p.name)} ({verdict}): {p.gain:,.2f}× '
