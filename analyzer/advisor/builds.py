@@ -60,9 +60,14 @@ class IndexBuilds:
         name = cand.name
         self.attempted.add(name)
         self.conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT_MS)))
-        started = time.perf_counter()
         try:
-            self.conn.execute(cand.ddl(name))
+            # build and tag in one transaction: a run killed in between leaves no untagged index
+            with self.conn.transaction():
+                started = time.perf_counter()
+                self.conn.execute(cand.ddl(name))
+                build_ms = (time.perf_counter() - started) * 1000
+                self.conn.execute(sql.SQL("COMMENT ON INDEX {} IS {}").format(
+                    sql.Identifier(name), sql.Literal(TAG_PREFIX + self.run_id)))
         except psycopg.errors.LockNotAvailable:
             raise TargetError(
                 f"building {name} on {cand.table} waited more than {LOCK_TIMEOUT_MS / 1000:g}s for a lock "
@@ -70,9 +75,6 @@ class IndexBuilds:
             ) from None
         finally:
             self.conn.execute("RESET lock_timeout")
-        build_ms = (time.perf_counter() - started) * 1000
-        self.conn.execute(sql.SQL("COMMENT ON INDEX {} IS {}").format(
-            sql.Identifier(name), sql.Literal(TAG_PREFIX + self.run_id)))
         built = BuiltIndex(name=name, table=cand.table, build_ms=build_ms, size_bytes=self._size(name))
         self.live[name] = built
         if cand.kind in ("expression", "gin") or cand.where:
