@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     overhead.add_argument("--index", action="append", required=True, metavar="SQL", help="a CREATE INDEX statement (repeatable)")
     overhead.add_argument("--repetitions", type=int, default=3, help="interleaved runs with and without (default 3)")
 
+    clean = sub.add_parser("cleanup", help="list and remove what killed runs left behind (tagged indexes, scratch databases)")
+    clean.add_argument("--dsn", help="server and database to clean (default: DATABASE_URL or PG* variables)")
+    clean.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    clean.add_argument("--verbose", "-v", action="store_true", help="tracebacks on errors")
+    clean.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
     baseline = sub.add_parser("baseline", help="baselines for `run --baseline`")
     baseline_sub = baseline.add_subparsers(dest="baseline_command", required=True)
     save = baseline_sub.add_parser("save", help="write a baseline (meant to be committed) from a report.json")
@@ -135,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_overhead(args, out, reporter)
         if args.command == "baseline":
             return _cmd_baseline_save(args, out)
+        if args.command == "cleanup":
+            return _cmd_cleanup(args, out)
         parser.error(f"unknown command {args.command}")
     except AnalyzerError as e:
         reporter.finish()
@@ -236,6 +244,24 @@ def _cmd_seed(args: argparse.Namespace, out: Console, reporter: RichReporter) ->
     out.print(f"seeded in {seeding.seconds:.1f} s (scale {seeding.scale:g}, seed {seeding.seed})")
     if report.server.target == "embedded":
         out.print("[dim]the embedded server is removed at exit: use --dsn to keep the data[/dim]")
+    return EXIT_OK
+
+
+def _cmd_cleanup(args: argparse.Namespace, out: Console) -> int:
+    from analyzer.cleanup import cleanup
+    from analyzer.targets import dsn_from_environment
+
+    dsn = args.dsn if args.dsn is not None else dsn_from_environment()
+    if dsn is None:
+        raise AnalyzerError("cleanup needs a server: pass --dsn (or set DATABASE_URL or PG* variables)")
+    result = cleanup(dsn, dry_run=args.dry_run)
+    if not result.found:
+        out.print("nothing to clean up: no object tagged by pg-analyzer")
+    for item in result.found:
+        done = "would remove" if args.dry_run else "removed" if item in result.removed else "kept"
+        out.print(f"{done}: {item.describe()}", soft_wrap=True)
+    for note in result.notes:
+        out.print(f"[dim]note: {note}[/dim]", soft_wrap=True)
     return EXIT_OK
 
 
