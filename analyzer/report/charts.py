@@ -27,7 +27,7 @@ class ScatterPoint:
     number: int
     name: str
     gain: float  # weighted workload speedup, 1.0 = none
-    cost: float  # extra WAL of the write mix, as a ratio
+    cost: float | None  # extra WAL of the write mix, as a ratio; None: not measured
     chosen: bool
 
 
@@ -83,9 +83,11 @@ def gain_cost_scatter(points: Sequence[ScatterPoint], width: int = 560, height: 
     """
     if not points:
         return ""
-    left, bottom, top, right = 58, 44, 16, 24
-    x_lo = min(0.0, min(p.cost for p in points))
-    x_hi = max(max(p.cost for p in points) * 1.12, 0.05)
+    unmeasured = any(p.cost is None for p in points)
+    left, bottom, top, right = 58 + (44 if unmeasured else 0), 44, 16, 24
+    costs = [p.cost for p in points if p.cost is not None] or [0.0]
+    x_lo = min(0.0, min(costs))
+    x_hi = max(max(costs) * 1.12, 0.05)
     y_lo = min(0.0, math.log10(max(min(p.gain for p in points), 1e-3)))
     y_hi = max(math.log10(max(max(p.gain for p in points), 1e-3)), math.log10(1.05))
     pad = max((y_hi - y_lo) * 0.1, 0.008)
@@ -116,14 +118,17 @@ def gain_cost_scatter(points: Sequence[ScatterPoint], width: int = 560, height: 
         f'<text x="{(width + left - right) / 2:.0f}" y="{height - 8}" class="axis title" text-anchor="middle">'
         'write cost: extra WAL of the write mix →</text>'
         f'<text x="13" y="{(height - bottom + top) / 2:.0f}" class="axis title" text-anchor="middle" '
-        f'transform="rotate(-90 13 {(height - bottom + top) / 2:.0f})">read gain: weighted workload speedup →</text>'
+        f'transform="rotate(-90 13 {(height - bottom + top) / 2:.0f})">read gain: weighted speedup →</text>'
     )
+    if unmeasured:
+        parts.append(f'<line x1="{left - 22}" x2="{left - 22}" y1="{top}" y2="{height - bottom}" class="grid"/>'
+                     f'<text x="{left - 22}" y="{height - bottom + 15}" class="axis" text-anchor="middle">'
+                     'n/m</text>')
     placed: list[tuple[float, float]] = []
-    for p in sorted(points, key=lambda p: (p.cost, p.gain)):
-        x0, y0 = px(p.cost), py(p.gain)
-        cx, cy = x0, y0
-        while any(abs(cx - ox) < 17 and abs(cy - oy) < 17 for ox, oy in placed):
-            cy -= 6  # nudge up out of the crowd; a leader line marks the true position
+    for p in sorted(points, key=lambda p: (p.cost if p.cost is not None else -1e9, p.gain)):
+        x0, y0 = (px(p.cost) if p.cost is not None else left - 22), py(p.gain)
+        cx, cy = _free_spot(x0, y0, placed, (left + 9 - (44 if unmeasured else 0), width - right - 9),
+                            (top + 9, height - bottom - 9))
         placed.append((cx, cy))
         if cy != y0:
             parts.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{cx:.1f}" y2="{cy:.1f}" class="leader"/>'
@@ -131,10 +136,27 @@ def gain_cost_scatter(points: Sequence[ScatterPoint], width: int = 560, height: 
         cls = "dot chosen" if p.chosen else "dot rejected"
         verdict = "chosen" if p.chosen else "rejected"
         parts.append(f'<g class="{cls}"><title>#{p.number} {escape(p.name)} ({verdict}): {p.gain:,.2f}× '
-                     f'for {p.cost:+.0%} WAL</title><circle cx="{cx:.1f}" cy="{cy:.1f}" r="9"/>'
+                     f'for {"unmeasured" if p.cost is None else format(p.cost, "+.0%")} WAL</title><circle cx="{cx:.1f}" cy="{cy:.1f}" r="9"/>'
                      f'<text x="{cx:.1f}" y="{cy + 3.5:.1f}" text-anchor="middle">{p.number}</text></g>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _free_spot(x0: float, y0: float, placed: list[tuple[float, float]], xs: tuple[float, float],
+               ys: tuple[float, float]) -> tuple[float, float]:
+    """The nearest spot to (x0, y0) inside the plot where a numbered dot overlaps no placed one.
+
+    Crowded candidates move aside; a leader line marks the true position.
+    """
+    def free(x: float, y: float) -> bool:
+        return all(abs(x - ox) >= 17 or abs(y - oy) >= 17 for ox, oy in placed)
+
+    for r in range(12):
+        for dx, dy in ((0, 0), (0, -1), (1, 0), (0, 1), (-1, 0), (1, -1), (1, 1), (-1, -1), (-1, 1)):
+            x, y = x0 + dx * r * 9, y0 + dy * r * 9
+            if xs[0] <= x <= xs[1] and ys[0] <= y <= ys[1] and free(x, y):
+                return x, y
+    return x0, y0
 
 
 def _quantile(sorted_values: Sequence[float], q: float) -> float:

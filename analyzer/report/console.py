@@ -46,7 +46,8 @@ def _query_table(report: RunReport, width: int) -> Table:
     wide = width >= 110
     table = Table(header_style="bold", pad_edge=False, expand=False)
     table.add_column("query", no_wrap=True)
-    table.add_column("weight", justify="right", no_wrap=True)
+    if wide or not report.advisor:
+        table.add_column("weight", justify="right", no_wrap=True)
     table.add_column("median", justify="right", no_wrap=True)
     if wide:
         table.add_column("p95", justify="right", no_wrap=True)
@@ -57,7 +58,7 @@ def _query_table(report: RunReport, width: int) -> Table:
     table.add_column("result", justify="center", no_wrap=True)
     table.add_column("failing checks", overflow="fold", min_width=14, ratio=1)
     for q in report.queries:
-        row = [q.name, f"{q.weight:g}", _ms(q.median_ms)]
+        row = [q.name] + ([f"{q.weight:g}"] if wide or not report.advisor else []) + [_ms(q.median_ms)]
         if wide:
             row.append(_ms(q.p95_ms))
         if report.advisor:

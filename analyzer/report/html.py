@@ -178,8 +178,9 @@ def render_html(report: RunReport) -> str:
         queries=queries,
         candidates=candidates,
         scatter=gain_cost_scatter([
-            ScatterPoint(c.number, c.rec.name, c.gain or 1.0, c.rec.write_overhead.wal_ratio, c.rec.chosen)
-            for c in candidates if c.rec.proven and c.rec.write_overhead is not None
+            ScatterPoint(c.number, c.rec.name, c.gain or 1.0,
+                         c.rec.write_overhead.wal_ratio if c.rec.write_overhead else None, c.rec.chosen)
+            for c in candidates if c.rec.proven
         ]),
         seed_tables=_seed_tables(report),
         anchors={q.q.name: q.anchor for q in queries},
