@@ -23,6 +23,7 @@ import psycopg
 from analyzer.advisor.builds import BuiltIndex, IndexBuilds
 from analyzer.advisor.candidates import IndexCandidate, generate_candidates
 from analyzer.advisor.existing import review_existing_indexes
+from analyzer.advisor.hypothetical import hypopg_installed, screen_hypothetically
 from analyzer.advisor.sqlshape import TableAccess, analyze_statement
 from analyzer.advisor.stats import TableStats
 from analyzer.advisor.timing import QueryTimer, QueryTiming
@@ -98,9 +99,16 @@ def advise(
     result = AdvisorResult()
     used = {n for t in baseline.values() for n in t.index_names}
     if not may_ddl:
-        result.recommendations = [_unproven(c) for c in candidates]
-        result.notes.append("DDL is not allowed on this target: index candidates are listed unproven "
-                            "(give --allow-ddl or --scratch to build and measure them)")
+        if hypopg_installed(conn):
+            tables_of = {name: {a.table for a in accs} for name, accs in accesses.items()}
+            result.recommendations = screen_hypothetically(conn, candidates, queries, tables_of, param_sets)
+            result.notes.append("DDL is not allowed on this target: index candidates carry HypoPG's estimated "
+                                "costs, not measurements (give --allow-ddl or --scratch to build and measure them)")
+        else:
+            result.recommendations = [_unproven(c) for c in candidates]
+            result.notes.append("DDL is not allowed on this target: index candidates are listed unproven "
+                                "(give --allow-ddl or --scratch to build and measure them; with the hypopg "
+                                "extension installed they would carry the planner's estimates)")
         result.existing = review_existing_indexes(catalog, _tables(accesses), used, [])
         return result
     builds = IndexBuilds(conn, run_id)
@@ -422,8 +430,18 @@ def _measure_set(
     total = sum(q.weight for q in queries) or 1.0
     before_ms = sum(q.weight * baseline[q.name].median_ms for q in queries) / total
     after_ms = sum(q.weight * after[q.name].median_ms for q in queries) / total
+    names = {p.cand.name for p in chosen}
+    per_query = tuple(
+        QuerySpeedup(
+            query=q.name, before_ms=baseline[q.name].median_ms, after_ms=after[q.name].median_ms,
+            before_buffers=baseline[q.name].buffers, after_buffers=after[q.name].buffers,
+            uses_index=bool(after[q.name].index_names & names), plan_after=after[q.name].plan,
+            timings_after_ms=after[q.name].timings_ms,
+        )
+        for q in queries
+    )
     return _SetMeasurement(
         AdvisorSummary(weighted_ms_before=before_ms, weighted_ms_after=after_ms,
-                       weighted_speedup=before_ms / after_ms if after_ms > 0 else float("inf")),
+                       weighted_speedup=before_ms / after_ms if after_ms > 0 else float("inf"), queries=per_query),
         after,
     )

@@ -18,7 +18,10 @@ def render_indexes_sql(recommendations: Sequence[Recommendation], workload: str)
         "-- Each was built and measured; CONCURRENTLY keeps writes flowing (run outside a transaction).",
         "",
     ]
-    if not chosen:
+    if not chosen and not any(r.proven for r in recommendations):
+        lines.append("-- No index was built on this target (DDL not allowed), so none is recommended here;")
+        lines.append("-- report.json lists the candidates, unproven. Run with --scratch or --allow-ddl to measure them.")
+    elif not chosen:
         lines.append("-- No index is recommended: none made the workload measurably faster.")
     for r in chosen:
         lines.append(f"-- {r.name} ({r.kind}) on {r.table}: {r.reason}")

@@ -181,6 +181,7 @@ class AdvisorSummary:
     weighted_ms_after: float
     weighted_speedup: float
     write_overhead_total: WriteOverhead | None = None
+    queries: tuple[QuerySpeedup, ...] = ()  # every query with the whole set in place (plan_after included)
 
 
 @dataclass(frozen=True)
