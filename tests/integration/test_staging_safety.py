@@ -153,3 +153,32 @@ def test_connections_show_application_name(server_dsn: str) -> None:
         assert APPLICATION_NAME == "pg-analyzer"
     finally:
         conn.close()
+
+
+def test_index_build_behind_a_long_transaction_gives_up(fresh_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from analyzer.advisor import builds
+    from analyzer.advisor.candidates import IndexCandidate
+    from analyzer.errors import TargetError
+
+    monkeypatch.setattr(builds, "LOCK_TIMEOUT_MS", 300)
+    with psycopg.connect(fresh_db, autocommit=True) as setup:
+        setup.execute("CREATE TABLE t (id int PRIMARY KEY, a int)")
+        setup.execute("INSERT INTO t SELECT g, g % 10 FROM generate_series(1, 100) g")
+    holder = psycopg.connect(fresh_db)  # a long transaction on staging, holding the table
+    conn = connect(fresh_db)
+    try:
+        holder.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        index_builds = builds.IndexBuilds(conn, "locktest0001")
+        started = time.monotonic()
+        with pytest.raises(TargetError, match=r"waited more than 0\.3s for a lock .*gave up without changing anything"):
+            index_builds.build(IndexCandidate(table="t", keys=("a",), kind="btree"))
+        assert time.monotonic() - started < 5
+        assert conn.execute("SHOW lock_timeout").fetchone() != ("300ms",)  # the session setting is restored
+        holder.rollback()
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'pga\\_%'").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM pg_description WHERE description LIKE 'pg-analyzer run %'"
+        ).fetchone() == (0,)
+    finally:
+        holder.close()
+        conn.close()
