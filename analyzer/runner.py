@@ -148,9 +148,7 @@ def scratch_database(target: Target, run_id: str, reporter: Reporter) -> Iterato
                 "ask for CREATEDB or run without --scratch"
             ) from None
         reporter.message(f"created scratch database {name}")
-        params = pg_conninfo.conninfo_to_dict(target.conninfo)
-        params["dbname"] = name
-        yield pg_conninfo.make_conninfo(**params)
+        yield pg_conninfo.make_conninfo(target.conninfo, dbname=name)
     finally:
         try:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -185,7 +183,7 @@ def prepare_data(
         reporter.message("creating the schema")
         try:
             with conn.transaction():
-                conn.execute(workload.schema_sql)  # type: ignore[arg-type]
+                conn.execute(workload.schema_sql)
         except psycopg.Error as e:
             raise AnalyzerError(f"{workload.path}: schema: {e.diag.message_primary or e}") from None
     elif missing:

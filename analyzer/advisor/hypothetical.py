@@ -70,7 +70,7 @@ def _recommendation(cand: IndexCandidate, reason: str) -> Recommendation:
 
 def _plan(conn: psycopg.Connection, q: Statement, param_sets: Sequence[Mapping[str, Any]]) -> tuple[float, frozenset[str]]:
     """The planner's total cost of the first parameter set, and the indexes its plan uses."""
-    query = sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(q.psycopg_sql)  # type: ignore[arg-type]
+    query = sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(q.psycopg_sql)
     params = dict(param_sets[0]) if param_sets else {}
     with conn.transaction(force_rollback=True):
         row = conn.execute(query, params).fetchone()

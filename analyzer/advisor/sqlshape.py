@@ -70,8 +70,9 @@ def _walk_statement(node: Any, catalog: Catalog, outer: list[dict[str, str]], ou
             return
         _walk_select(node, catalog, outer, out)
     elif isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)):
-        scope = {(node.relation.alias.aliasname if node.relation.alias else node.relation.relname): node.relation.relname}
-        access = TableAccess(table=node.relation.relname, alias=next(iter(scope)))
+        rel: Any = node.relation
+        scope: dict[str, str] = {str(rel.alias.aliasname if rel.alias else rel.relname): str(rel.relname)}
+        access = TableAccess(table=str(rel.relname), alias=next(iter(scope)))
         out.append(access)
         if node.whereClause is not None:
             _collect_predicates(node.whereClause, [scope] + outer, catalog, {access.alias: access}, out)
@@ -119,8 +120,8 @@ def _walk_select(node: ast.SelectStmt, catalog: Catalog, outer: list[dict[str, s
 def _collect_from(item: Any, scope: dict[str, str], joins: list[Any], catalog: Catalog,
                   outer: list[dict[str, str]], out: list[TableAccess]) -> None:
     if isinstance(item, ast.RangeVar):
-        alias = item.alias.aliasname if item.alias else item.relname
-        scope[alias] = item.relname
+        alias = str(item.alias.aliasname if item.alias else item.relname)
+        scope[alias] = str(item.relname)
     elif isinstance(item, ast.JoinExpr):
         _collect_from(item.larg, scope, joins, catalog, outer, out)
         _collect_from(item.rarg, scope, joins, catalog, outer, out)
@@ -145,8 +146,8 @@ def _walk_sublinks(node: Any, catalog: Catalog, scopes: list[dict[str, str]], ou
 
 
 def _conjuncts(node: Any) -> list[Any]:
-    if isinstance(node, ast.BoolExpr) and int(node.boolop) == int(BoolExprType.AND_EXPR):
-        return [c for arg in node.args for c in _conjuncts(arg)]
+    if isinstance(node, ast.BoolExpr) and _enum(node.boolop) == int(BoolExprType.AND_EXPR):
+        return [c for arg in node.args or () for c in _conjuncts(arg)]
     return [node]
 
 
@@ -179,10 +180,10 @@ def _predicate(node: Any, scopes: list[dict[str, str]], catalog: Catalog) -> tup
         ref = _column_ref(node.arg, scopes, catalog)
         if ref is None:
             return None
-        op = "is_null" if int(node.nulltesttype) == int(NullTestType.IS_NULL) else "not_null"
+        op = "is_null" if _enum(node.nulltesttype) == int(NullTestType.IS_NULL) else "not_null"
         return ref[0], Predicate(_table(ref, scopes), op, column=ref[1], constant=True, text=text)
-    if isinstance(node, ast.BoolExpr) and int(node.boolop) == int(BoolExprType.NOT_EXPR):
-        ref = _column_ref(node.args[0], scopes, catalog)
+    if isinstance(node, ast.BoolExpr) and _enum(node.boolop) == int(BoolExprType.NOT_EXPR):
+        ref = _column_ref((node.args or (None,))[0], scopes, catalog)
         if ref is not None:
             return ref[0], Predicate(_table(ref, scopes), "bool", column=ref[1], constant=True, text=text)
         return None
@@ -191,13 +192,19 @@ def _predicate(node: Any, scopes: list[dict[str, str]], catalog: Catalog) -> tup
         return ref[0], Predicate(_table(ref, scopes), "bool", column=ref[1], constant=True, text=text)
     if not isinstance(node, ast.A_Expr):
         return None
-    kind = int(node.kind)
-    opname = node.name[-1].sval if node.name else ""
+    return _operator_predicate(node, text, scopes, catalog)
+
+
+def _operator_predicate(node: Any, text: str, scopes: list[dict[str, str]],
+                        catalog: Catalog) -> tuple[str, Predicate] | None:
+    """A_Expr: comparisons, IN, BETWEEN, LIKE, @@, JSONB and array operators."""
+    kind = _enum(node.kind)
+    opname = str(node.name[-1].sval) if node.name else ""
     if isinstance(node.lexpr, ast.RowExpr) and opname in RANGE_OPS:
-        refs = [_column_ref(a, scopes, catalog) for a in node.lexpr.args]
-        if refs and all(r is not None and r[0] == refs[0][0] for r in refs):  # type: ignore[index]
-            first = refs[0]
-            assert first is not None
+        refs = [_column_ref(a, scopes, catalog) for a in node.lexpr.args or ()]
+        resolved = [r for r in refs if r is not None]
+        if resolved and len(resolved) == len(refs) and all(r[0] == resolved[0][0] for r in resolved):
+            first = resolved[0]
             return first[0], Predicate(_table(first, scopes), "range", column=first[1], text=text, operator="row")
         return None
     left = _column_ref(node.lexpr, scopes, catalog)
@@ -217,8 +224,7 @@ def _predicate(node: Any, scopes: list[dict[str, str]], catalog: Catalog) -> tup
     alias: str | None = left[0] if left else None
     column = left[1] if left else None
     if left is None:
-        refs = _all_column_refs(node_l, scopes, catalog)
-        aliases = {r[0] for r in refs}
+        aliases = {r[0] for r in _all_column_refs(node_l, scopes, catalog)}
         if len(aliases) != 1:
             return None
         alias = aliases.pop()
@@ -249,6 +255,16 @@ def _predicate(node: Any, scopes: list[dict[str, str]], catalog: Catalog) -> tup
     return None
 
 
+def _enum(value: Any) -> int:
+    """pglast enum fields are optional in its types; absent means none of the values."""
+    return int(value) if value is not None else -1
+
+
+def _names(node: ast.ColumnRef) -> list[str]:
+    """The name parts of a column reference (`t.col` -> ["t", "col"]); `*` is not a name."""
+    return [str(f.sval) for f in node.fields or () if isinstance(f, ast.String)]
+
+
 def _table(ref: tuple[str, str], scopes: list[dict[str, str]]) -> str:
     for scope in scopes:
         if ref[0] in scope:
@@ -260,7 +276,7 @@ def _column_ref(node: Any, scopes: list[dict[str, str]], catalog: Catalog) -> tu
     """(alias, column) of a plain column reference, resolved against the FROM scopes."""
     if not isinstance(node, ast.ColumnRef):
         return None
-    fields = [f.sval for f in node.fields if isinstance(f, ast.String)]
+    fields = _names(node)
     if len(fields) == 2:
         for scope in scopes:
             if fields[0] in scope:
@@ -321,12 +337,12 @@ def _referenced_columns(node: ast.SelectStmt, alias: str, table: str, catalog: C
         if isinstance(n, ast.SubLink):
             return
         if isinstance(n, ast.ColumnRef):
-            fields = [f.sval for f in n.fields if isinstance(f, ast.String)]
+            fields = _names(n)
             if len(fields) == 2 and fields[0] == alias:
                 cols.add(fields[1])
             elif len(fields) == 1 and tbl is not None and tbl.column(fields[0]) is not None:
                 cols.add(fields[0])
-            elif any(isinstance(f, ast.A_Star) for f in n.fields) and tbl is not None:
+            elif any(isinstance(f, ast.A_Star) for f in n.fields or ()) and tbl is not None:
                 cols.update(c.name for c in tbl.columns)
         elif isinstance(n, ast.Node):
             for name in n:
