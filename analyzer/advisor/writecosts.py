@@ -9,7 +9,7 @@ exceeds the weighted time it saves per query, times the read share.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 
@@ -33,13 +33,23 @@ class MeasuredWriteCosts:
     read_share: float
 
     def index_overhead(self, cand: IndexCandidate) -> WriteOverhead | None:
-        return measure_index_overhead(self.conn, self.mix, cand.ddl(), cand.name, INDEX_REPETITIONS)
+        """Measured on the writes to the index's own table: the rest of the mix cannot change."""
+        mix = _writes_to(self.mix, cand.table)
+        if not mix.statements:
+            return None
+        return measure_index_overhead(self.conn, mix, cand.ddl(), cand.name, INDEX_REPETITIONS)
 
     def set_overhead(self, cands: Sequence[IndexCandidate]) -> WriteOverhead | None:
         return measure_set_overhead(self.conn, self.mix, [(c.ddl(), c.name) for c in cands], SET_REPETITIONS)
 
     def outweighs(self, overhead: WriteOverhead, saving_ms: float) -> str | None:
         return write_cost_verdict(overhead, saving_ms, self.read_share, max(self.mix.operations, 1))
+
+
+def _writes_to(mix: WriteMix, table: str) -> WriteMix:
+    statements = tuple(st for st in mix.statements if st.table == table)
+    return replace(mix, statements=statements, tables=frozenset({table}) if statements else frozenset(),
+                   sources={t: src for t, src in mix.sources.items() if t == table})
 
 
 def write_cost_verdict(overhead: WriteOverhead, saving_ms: float, read_share: float, operations: int) -> str | None:
