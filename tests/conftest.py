@@ -23,6 +23,8 @@ from analyzer.targets import EmbeddedServer
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOADS = ROOT / "workloads"
 
+pytest_plugins = ["pytester"]  # the pytest plugin's tests run small example suites
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--pg-dsn", default=os.environ.get("PG_ANALYZER_TEST_DSN"), help="an extra server to test against")

@@ -6,7 +6,6 @@ advisor has an index built, on every configured server.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -99,7 +98,7 @@ def _start_advise(dsn: str, tmp_path: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "analyzer", "advise", str(WORKLOAD), "--dsn", dsn, "--allow-ddl",
          "--scale", "0.02", "-q", "--out", str(tmp_path / "out")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=restore_sigint, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=restore_sigint, cwd=ROOT,  # noqa: PLW1509 - no threads started yet
     )
 
 
