@@ -287,7 +287,7 @@ def test_indexes_sql_has_only_the_chosen_ones_concurrently_with_comments() -> No
     assert "--   size 2.0 MB, built in 120 ms" in text
     assert "+1,200 WAL bytes (+12.0%)" in text and "2 HOT updates lost" in text
     for line in text.splitlines():
-        assert line.startswith("--") or line.startswith("CREATE INDEX CONCURRENTLY IF NOT EXISTS") or not line
+        assert line.startswith(("--", "CREATE INDEX CONCURRENTLY IF NOT EXISTS")) or not line
 
 
 def test_indexes_down_sql_drops_the_chosen_ones_in_reverse() -> None:
