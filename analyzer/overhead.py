@@ -94,9 +94,14 @@ def _ordered(pair: tuple[str, str]) -> tuple[str, str]:
 
 
 def measure_runs(
-    conn: psycopg.Connection, mix: WriteMix, indexes: Sequence[tuple[str, str]], repetitions: int = 3
+    conn: psycopg.Connection, mix: WriteMix, indexes: Sequence[tuple[str, str]], repetitions: int = 3,
+    warmup: int = 2,
 ) -> OverheadRuns:
-    """Interleave runs without (A) and with (B) the indexes, A B A B ..., after one untimed warm-up run."""
+    """Interleave runs without (A) and with (B) the indexes, A B A B ..., after untimed warm-up runs.
+
+    Warm-up runs fill the caches and let the pages the rolled-back runs leave behind (B-tree
+    pages emptied and deleted by VACUUM, the free space map) settle, so that WAL repeats.
+    """
     if repetitions < 1:
         raise AnalyzerError("write overhead: repetitions must be at least 1")
     if not indexes:
@@ -110,7 +115,8 @@ def measure_runs(
                     "building and dropping it, so give the proposed index another name"
                 )
         probe = _Probe(conn, runs.notes)
-        run_mix(conn, mix, probe=probe)  # warm the caches; not counted
+        for _ in range(max(warmup, 0)):
+            run_mix(conn, mix, probe=probe)
         for _ in range(repetitions):
             runs.without.append(run_mix(conn, mix, probe=probe))
             try:
@@ -247,7 +253,11 @@ class _Probe:
         if self.vacuum:
             try:
                 for t in sorted(tables):
-                    self.conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(t)))
+                    # INDEX_CLEANUP ON: without it VACUUM may skip the indexes when few pages have dead
+                    # rows (PostgreSQL 14+), leaving dead line pointers that make the next run differ.
+                    # FREEZE: otherwise every VACUUM freezes a few more pages (eagerly, on 18), and
+                    # which pages the mix finds frozen changes its WAL; only the first one is costly.
+                    self.conn.execute(sql.SQL("VACUUM (FREEZE, INDEX_CLEANUP ON) {}").format(sql.Identifier(t)))
             except psycopg.errors.InsufficientPrivilege:
                 self.vacuum = False
                 self.notes.append("not allowed to VACUUM the tables: runs start from less comparable pages")
