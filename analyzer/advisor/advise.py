@@ -39,7 +39,8 @@ from analyzer.report.model import (
 from analyzer.workload import Statement, Workload
 
 MIN_SPEEDUP = 1.2  # a query counts as helped when it runs at least this much faster
-NOTICEABLE = 1.05  # a candidate no query ran this much faster with, alone, is dropped before selection
+NOTICEABLE = 1.05  # a candidate no query ran this much faster with, alone, ...
+NOTICEABLE_MS = 1.0  # ... nor this many ms faster (a subplan of a slow query), is dropped before selection
 SWAP_MARGIN = 1.5  # a rejected index this much faster on a query than the chosen set is tried in its place
 MIN_SAVING_FRACTION = 0.01  # stop when the next index saves less than 1% of the weighted time before
 MIN_SAVING_MS = 0.02  # ... or less than this many weighted milliseconds per query (timing noise)
@@ -342,8 +343,9 @@ def _choose(
             sel.rejected[p.cand.name] = p.failure or "was not built"
         elif not p.after:
             sel.rejected[p.cand.name] = "no query's plan used it"
-        elif not any(t.median_ms * NOTICEABLE <= baseline[n].median_ms for n, t in p.after.items()):
-            sel.rejected[p.cand.name] = f"no query ran {NOTICEABLE:g}x faster with it"
+        elif not any(t.median_ms * NOTICEABLE <= baseline[n].median_ms
+                     or baseline[n].median_ms - t.median_ms >= NOTICEABLE_MS for n, t in p.after.items()):
+            sel.rejected[p.cand.name] = f"no query ran {NOTICEABLE:g}x or {NOTICEABLE_MS:g} ms faster with it"
     open_proofs = [p for p in proofs if p.cand.name not in sel.rejected]
     reporter.start("advisor: choose the set", len(open_proofs) + 1)
     try:
