@@ -12,10 +12,12 @@ import time
 from dataclasses import dataclass
 
 import psycopg
-from psycopg import sql
+from psycopg import conninfo as pg_conninfo
+from psycopg import pq, sql
 
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.errors import TargetError
+from analyzer.targets import APPLICATION_NAME
 
 TAG_PREFIX = "pg-analyzer run "
 LOCK_TIMEOUT_MS = 5000
@@ -74,6 +76,7 @@ class IndexBuilds:
                 "(a long transaction holds the table); gave up without changing anything"
             ) from None
         finally:
+            self._ensure_usable()
             self.conn.execute("RESET lock_timeout")
         built = BuiltIndex(name=name, table=cand.table, build_ms=build_ms, size_bytes=self._size(name))
         self.live[name] = built
@@ -82,20 +85,41 @@ class IndexBuilds:
         return built
 
     def drop(self, name: str) -> None:
+        self._ensure_usable()
         self.conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name)))
         self.live.pop(name, None)
         self.attempted.discard(name)
 
     def drop_indexes(self) -> None:
         """Drop every index this run created (also half-built ones); used in `finally` blocks."""
+        self._ensure_usable()
         for name in list(self.live) + list(self.attempted):
             self.drop(name)
 
     def drop_extensions(self) -> None:
         """Drop the extensions this run created, once nothing needs them any more."""
+        self._ensure_usable()
         for ext in reversed(self.extensions_created):
             self.conn.execute(sql.SQL("DROP EXTENSION IF EXISTS {}").format(sql.Identifier(ext)))
         self.extensions_created.clear()
+
+    def _ensure_usable(self) -> None:
+        """A Ctrl-C can land between sending a command and reading its result, leaving the
+        connection busy: cancel that command and clean up on a new connection instead."""
+        if self.conn.closed or self.conn.pgconn.transaction_status not in (
+            pq.TransactionStatus.ACTIVE, pq.TransactionStatus.UNKNOWN,
+        ):
+            return
+        params = {
+            o.keyword.decode(): o.val.decode() for o in self.conn.pgconn.info if o.val is not None and o.val != b""
+        }
+        try:
+            self.conn.cancel()
+        except psycopg.Error:
+            pass
+        self.conn.close()
+        params["application_name"] = APPLICATION_NAME
+        self.conn = psycopg.connect(pg_conninfo.make_conninfo("", **params), autocommit=True, connect_timeout=10)
 
     def _size(self, name: str) -> int:
         row = self.conn.execute("SELECT pg_relation_size(to_regclass(%s))", (name,)).fetchone()

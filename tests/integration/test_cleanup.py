@@ -176,3 +176,20 @@ def test_sigint_during_advisor_cleans_up_by_itself(fresh_db: str, tmp_path: Path
             "SELECT count(*) FROM pg_description WHERE description LIKE 'pg-analyzer run %'"
         ).fetchone()
     assert tagged == (0,)
+
+
+def test_builds_clean_up_on_a_connection_left_busy_by_an_interrupt(fresh_db: str) -> None:
+    from analyzer.advisor.builds import IndexBuilds
+    from analyzer.advisor.candidates import IndexCandidate
+    from analyzer.targets import connect
+
+    conn = connect(fresh_db)
+    conn.execute("CREATE TABLE t (id int PRIMARY KEY, a int)")
+    builds = IndexBuilds(conn, "busy00000001")
+    builds.build(IndexCandidate(table="t", keys=("a",), kind="btree"))
+    conn.pgconn.send_query(b"SELECT pg_sleep(30)")  # a Ctrl-C between sending and reading leaves this state
+    started = time.monotonic()
+    builds.drop_indexes()
+    builds.conn.close()
+    assert time.monotonic() - started < 10
+    assert _indexes(fresh_db, "pga\\_%") == []
