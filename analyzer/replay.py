@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import pglast
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 
 from analyzer.errors import QueryError
 from analyzer.plan import ExplainResult, parse_explain
@@ -138,7 +138,9 @@ def replay_statement(
     except psycopg.Error as e:
         measurement.error = _describe(e)
     finally:
-        conn.execute("RESET statement_timeout")
+        # after a Ctrl-C between sending and reading, the connection is busy: leave it to the cleanup
+        if conn.pgconn.transaction_status != pq.TransactionStatus.ACTIVE:
+            conn.execute("RESET statement_timeout")
     return measurement
 
 
