@@ -14,26 +14,7 @@ from analyzer.cli import main
 
 JUNIT_XSD = Path(__file__).resolve().parent.parent / "fixtures" / "junit.xsd"
 
-SKEWED = """\
-name: skewed
-schema: |
-  CREATE TABLE events (id bigint PRIMARY KEY, status text NOT NULL, pad text NOT NULL);
-  CREATE INDEX events_status_idx ON events (status);
-replay: {param_sets: 2, runs: 3, warmup: 0, budget_s: 2}
-tables:
-  events:
-    rows: 20000
-    columns:
-      status: {choice: {common: 0.99, rare: 0.01}}
-      pad: {value: padding-padding-padding-padding}
-queries:
-  - name: events_by_status
-    sql: SELECT id, pad FROM events WHERE status = :status
-    params:
-      status: {values: [common, rare]}
-    expect:
-      plan_stable: true
-"""
+SKEWED = (Path(__file__).resolve().parent.parent / "fixtures" / "workloads" / "skewed.yaml").read_text()
 
 ITEMS = """\
 name: items

@@ -6,6 +6,8 @@ every configured server through --pg-analyzer-dsn, and once on its own embedded 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from analyzer.pytest_plugin import docker_unavailable_reason
@@ -30,26 +32,7 @@ queries:
       code: {sample: items.code}
 """
 
-FAILING = """\
-name: skewed
-schema: |
-  CREATE TABLE events (id bigint PRIMARY KEY, status text NOT NULL, pad text NOT NULL);
-  CREATE INDEX events_status_idx ON events (status);
-replay: {param_sets: 2, runs: 3, warmup: 0, budget_s: 2}
-tables:
-  events:
-    rows: 20000
-    columns:
-      status: {choice: {common: 0.99, rare: 0.01}}
-      pad: {value: padding-padding-padding-padding}
-queries:
-  - name: events_by_status
-    sql: SELECT id, pad FROM events WHERE status = :status
-    params:
-      status: {values: [common, rare]}
-    expect:
-      plan_stable: true
-"""
+FAILING = (Path(__file__).resolve().parent.parent / "fixtures" / "workloads" / "skewed.yaml").read_text()
 
 SUITE = """\
 def test_items_hold(analyze_workload, pg_analyzer_database):
