@@ -11,15 +11,19 @@ import argparse
 import signal
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from analyzer import __version__
 from analyzer.errors import AnalyzerError
+
+if TYPE_CHECKING:
+    from analyzer.runner import RunOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -77,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, help="random seed (default: the workload's seed)")
         p.add_argument("--scratch", action="store_true", help="work in a scratch database on the --dsn server, dropped at the end")
         p.add_argument("--allow-ddl", action="store_true", help="allow creating the schema in the --dsn database")
+        p.add_argument("--allow-writes", action="store_true",
+                       help="run declared queries that modify data against --dsn (always rolled back)")
+        p.add_argument("--target", metavar="docker[:IMAGE]",
+                       help="a throwaway PostgreSQL container (testcontainers) instead of the embedded server")
         mode = p.add_mutually_exclusive_group()
         mode.add_argument("--append", action="store_true", help="seed into tables that already hold rows")
         mode.add_argument("--replace", action="store_true", help="truncate the workload's tables and re-seed them")
@@ -164,14 +172,27 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _options(args: argparse.Namespace, replay: bool, advise: bool = False) -> "RunOptions":
+def _options(args: argparse.Namespace, replay: bool, advise: bool = False) -> RunOptions:
     from analyzer.runner import RunOptions
 
     mode = "append" if args.append else "replace" if args.replace else "empty"
     return RunOptions(
         workload_path=args.workload, dsn=args.dsn, scale=args.scale, seed=args.seed,
         allow_ddl=args.allow_ddl, scratch=args.scratch, seed_mode=mode, replay=replay, advise=advise,
+        allow_writes=args.allow_writes, docker_image=_docker_image(args.target),
     )
+
+
+def _docker_image(target: str | None) -> str | None:
+    """--target docker[:IMAGE] -> the image; None without --target; anything else is bad input."""
+    from analyzer.containers import DEFAULT_IMAGE
+
+    if target is None:
+        return None
+    kind, _, image = target.partition(":")
+    if kind != "docker":
+        raise AnalyzerError(f"--target {target}: the only target kind is docker[:IMAGE] (default {DEFAULT_IMAGE})")
+    return image or DEFAULT_IMAGE
 
 
 def _cmd_run(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
@@ -271,6 +292,7 @@ def _cmd_overhead(args: argparse.Namespace, out: Console, reporter: RichReporter
     result = measure_proposed_indexes(OverheadOptions(
         workload_path=args.workload, indexes=tuple(args.index), dsn=args.dsn, scale=args.scale, seed=args.seed,
         allow_ddl=args.allow_ddl, scratch=args.scratch, repetitions=args.repetitions,
+        docker_image=_docker_image(args.target),
         seed_mode="append" if args.append else "replace" if args.replace else "empty",
     ), reporter)
     out.print(overhead_table(result))

@@ -49,6 +49,7 @@ class OverheadOptions:
     scratch: bool = False
     seed_mode: str = "empty"  # empty, append, replace (as for `run`)
     repetitions: int = 3
+    docker_image: str | None = None  # --target docker[:IMAGE]
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def measure_proposed_indexes(options: OverheadOptions, reporter: Reporter | None
     run_options = RunOptions(
         workload_path=options.workload_path, dsn=options.dsn, scale=scale, seed=seed,
         allow_ddl=options.allow_ddl, scratch=options.scratch, seed_mode=options.seed_mode, replay=False,
+        docker_image=options.docker_image,
     )
     notes: list[str] = []
     with open_session(run_options, uuid.uuid4().hex[:12], reporter) as session:

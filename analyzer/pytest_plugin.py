@@ -13,7 +13,6 @@ under the test's `tmp_path` or `--pg-analyzer-out`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +20,8 @@ from typing import Any
 
 import pytest
 
+from analyzer.containers import DEFAULT_IMAGE, docker_postgres, docker_unavailable_reason
 from analyzer.report.model import RunReport
-
-DEFAULT_IMAGE = "postgres:17"
 
 
 @dataclass(frozen=True)
@@ -79,21 +77,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--pg-analyzer-out", default=None, type=Path, help="folder for reports (default: tmp_path)")
 
 
-def docker_unavailable_reason() -> str | None:
-    """None when a Docker engine answers, else why not (one line)."""
-    try:
-        import docker
-    except ImportError:
-        return "the docker package is not installed (pip install testcontainers)"
-    try:
-        client = docker.from_env(timeout=3)
-        client.ping()
-        client.close()
-    except Exception as e:  # noqa: BLE001 - any failure means: no engine to use
-        return f"no Docker engine answers ({str(e).splitlines()[0][:120] if str(e) else type(e).__name__})"
-    return None
-
-
 @pytest.fixture(scope="session")
 def pg_analyzer_database(request: pytest.FixtureRequest) -> Iterator[AnalyzerDatabase]:
     """A PostgreSQL server for the whole session, stopped at its end if the plugin started it."""
@@ -119,11 +102,8 @@ def pg_analyzer_database(request: pytest.FixtureRequest) -> Iterator[AnalyzerDat
 
 
 def _docker_database(image: str) -> Iterator[AnalyzerDatabase]:
-    from testcontainers.postgres import PostgresContainer
-
-    with PostgresContainer(image, driver=None) as container:
-        url = container.get_connection_url()
-        yield AnalyzerDatabase(dsn=re.sub(r"^postgresql\+\w+://", "postgresql://", url), kind="docker")
+    with docker_postgres(image) as url:
+        yield AnalyzerDatabase(dsn=url, kind="docker")
 
 
 @pytest.fixture

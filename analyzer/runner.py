@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,15 @@ from analyzer.catalog import read_catalog, server_info, table_row_estimates
 from analyzer.checks import QueryRun, evaluate_expectations, run_builtin_checks
 from analyzer.errors import AnalyzerError, TargetError
 from analyzer.params import sample_param_sets
+from analyzer.privileges import explain_privileges, read_privileges
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.replay import (
-    Measurement, apply_session_settings, check_syntax, replay_statement, validate_statement,
+    Measurement,
+    apply_session_settings,
+    check_syntax,
+    modifies_data,
+    replay_statement,
+    validate_statement,
 )
 from analyzer.report.model import CheckOutcome, QueryReport, RunReport, SeedSummary, ServerInfo
 from analyzer.seeding.loader import seed_workload
@@ -54,6 +60,8 @@ class RunOptions:
     seed_mode: str = "empty"  # empty, append, replace
     replay: bool = True
     advise: bool = True
+    allow_writes: bool = False  # run declared queries that modify data against a --dsn target (rolled back)
+    docker_image: str | None = None  # --target docker[:IMAGE]
 
 
 @dataclass
@@ -65,13 +73,15 @@ class Session:
     conninfo: str
     may_ddl: bool
     run_id: str
+    may_write: bool = True  # statements that modify data may run (always rolled back)
+    notes: tuple[str, ...] = ()  # what the role cannot do here, said up front
 
 
 def run_workload(options: RunOptions, reporter: Reporter | None = None) -> RunReport:
     """Run a workload end to end and return the report model."""
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     workload = load_workload(options.workload_path)
     for stmt in workload.queries + workload.writes:
         check_syntax(stmt, _where(workload, stmt))
@@ -84,12 +94,12 @@ def run_workload(options: RunOptions, reporter: Reporter | None = None) -> RunRe
             version=version, version_num=version_num, target=session.target.kind,
             dsn_masked=session.target.dsn_masked, settings=settings,
         )
-        notes = [session.target.note] if session.target.note else []
+        notes = ([session.target.note] if session.target.note else []) + list(session.notes)
         seeding = prepare_data(session, workload, options, scale, seed, reporter, notes)
         queries: list[QueryReport] = []
         advice: AdvisorResult | None = None
         if options.replay:
-            replayed = replay_workload(session.conn, workload, seed, reporter)
+            replayed = replay_workload(session.conn, workload, seed, reporter, may_write=session.may_write)
             queries = [report for _, report in replayed]
             if options.advise:
                 advice = advise_indexes(session, workload, [m for m, _ in replayed], seed, reporter)
@@ -113,8 +123,10 @@ def run_workload(options: RunOptions, reporter: Reporter | None = None) -> RunRe
 @contextmanager
 def open_session(options: RunOptions, run_id: str, reporter: Reporter) -> Iterator[Session]:
     """Connect to the target (starting or creating it as needed); clean up whatever happens."""
-    with open_target(options.dsn, reporter.message) as target:
-        if options.scratch and target.kind != "embedded":
+    if options.docker_image is not None and options.dsn is not None:
+        raise TargetError("--target docker and --dsn name two targets: give one")
+    with open_target(options.dsn, reporter.message, docker_image=options.docker_image) as target:
+        if options.scratch and not target.owned:
             with scratch_database(target, run_id, reporter) as conninfo:
                 conn = connect(conninfo, dsn_masked=target.dsn_masked)
                 try:
@@ -124,7 +136,17 @@ def open_session(options: RunOptions, run_id: str, reporter: Reporter) -> Iterat
             return
         conn = connect(target.conninfo, dsn_masked=target.dsn_masked)
         try:
-            yield Session(target, conn, target.conninfo, may_ddl=target.owned or options.allow_ddl, run_id=run_id)
+            if target.owned:
+                yield Session(target, conn, target.conninfo, may_ddl=True, run_id=run_id)
+                return
+            privileges = read_privileges(conn)
+            notes = explain_privileges(privileges, options.allow_ddl)
+            for note in notes:
+                reporter.message(note)
+            yield Session(
+                target, conn, target.conninfo, may_ddl=options.allow_ddl and privileges.may_build, run_id=run_id,
+                may_write=options.allow_writes and not privileges.read_only, notes=tuple(notes),
+            )
         finally:
             conn.close()
 
@@ -209,9 +231,13 @@ def _where(workload: Workload, stmt: Statement) -> str:
 
 
 def replay_workload(
-    conn: psycopg.Connection, workload: Workload, seed: int, reporter: Reporter
+    conn: psycopg.Connection, workload: Workload, seed: int, reporter: Reporter, may_write: bool = True
 ) -> list[tuple[Measurement, QueryReport]]:
-    """Replay every declared query and judge its plans; the measurements keep the parameter sets."""
+    """Replay every declared query and judge its plans; the measurements keep the parameter sets.
+
+    A query that modifies data is not run at all where writes are not allowed (a --dsn target
+    without --allow-writes): rolled back or not, it would take locks and write WAL on staging.
+    """
     apply_session_settings(conn, workload.replay)
     for stmt in workload.queries:
         validate_statement(conn, stmt, _where(workload, stmt))
@@ -220,6 +246,13 @@ def replay_workload(
     reporter.start("replay", len(workload.queries))
     try:
         for stmt in workload.queries:
+            if not may_write and modifies_data(stmt):
+                refused = Measurement(statement=stmt, sets=[], modifies_data=True, error=(
+                    "modifies data: not run against this target without --allow-writes "
+                    "(with it, it runs in a transaction that is rolled back)"))
+                reports.append((refused, query_report(refused, workload, table_rows)))
+                reporter.advance()
+                continue
             param_sets = sample_param_sets(conn, stmt, workload.replay.param_sets, seed)
             measurement = replay_statement(conn, stmt, param_sets, workload.replay, reporter)
             reports.append((measurement, query_report(measurement, workload, table_rows)))

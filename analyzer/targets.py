@@ -106,9 +106,16 @@ def _first_line(message: str) -> str:
 
 
 @contextmanager
-def open_target(dsn: str | None, progress: Progress | None = None) -> Iterator[Target]:
-    """Yield a target: the given DSN, or an embedded server that is removed afterwards."""
+def open_target(
+    dsn: str | None, progress: Progress | None = None, docker_image: str | None = None
+) -> Iterator[Target]:
+    """Yield a target: the given DSN, a Docker container (`docker_image`), or an embedded server;
+    the last two are the tool's own and are removed afterwards."""
     say = progress or (lambda _m: None)
+    if docker_image is not None:
+        with _docker_target(docker_image, say) as target:
+            yield target
+        return
     if dsn is None:
         dsn = dsn_from_environment()
     if dsn is not None:
@@ -128,6 +135,22 @@ def open_target(dsn: str | None, progress: Progress | None = None) -> Iterator[T
         )
     finally:
         server.stop()
+
+
+@contextmanager
+def _docker_target(image: str, say: Progress) -> Iterator[Target]:
+    from analyzer.containers import docker_postgres, docker_unavailable_reason
+
+    reason = docker_unavailable_reason()
+    if reason is not None:
+        raise TargetError(
+            f"--target docker: {reason}; point --dsn at a server, or leave --target out for the embedded server"
+        )
+    say(f"starting a {image} container (testcontainers)")
+    with docker_postgres(image) as url:
+        masked = mask_dsn(url)
+        connect(url, dsn_masked=masked).close()
+        yield Target(conninfo=url, kind="docker", dsn_masked=masked, owned=True, note=f"docker image {image}")
 
 
 class EmbeddedServer:

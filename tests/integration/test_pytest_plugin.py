@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.pytest_plugin import docker_unavailable_reason
+from analyzer.containers import docker_unavailable_reason
 
 PASSING = """\
 name: items
