@@ -159,11 +159,12 @@ def test_sigkill_during_advisor_leaves_tagged_indexes_that_cleanup_removes(
     assert tagged == (0,)
 
 
-def test_sigint_during_advisor_cleans_up_by_itself(fresh_db: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_an_interrupt_during_advisor_cleans_up_by_itself(fresh_db: str, tmp_path: Path, signum: int) -> None:
     proc = _start_advise(fresh_db, tmp_path)
     try:
         _wait_for_advisor_index(proc, fresh_db)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
