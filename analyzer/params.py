@@ -67,7 +67,7 @@ def _sample_column(
         raise QueryError(f"{where}: sample names table {table}, which does not exist")
     rows = int(estimate[0])
     percent = 100.0 if rows <= SAMPLE_ROWS * 5 else max(0.01, 100.0 * SAMPLE_ROWS * 5 / rows)
-    filter_sql = sql.SQL(" AND ({})").format(sql.SQL(source.where)) if source.where else sql.SQL("")  # type: ignore[arg-type]
+    filter_sql = sql.SQL(" AND ({})").format(sql.SQL(source.where)) if source.where else sql.SQL("")
     query = sql.SQL(
         "SELECT {col} FROM {tbl} TABLESAMPLE BERNOULLI ({pct}) REPEATABLE (7) WHERE {col} IS NOT NULL{flt} LIMIT {lim}"
     ).format(

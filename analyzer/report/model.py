@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 REPORT_FORMAT_VERSION = 1
 
@@ -236,7 +237,7 @@ class RunReport:
 
 def report_to_json(report: RunReport) -> dict[str, Any]:
     """The report as plain JSON-ready data (properties that readers want are included)."""
-    data = _to_plain(report)
+    data: dict[str, Any] = _to_plain(report)
     data["passed"] = report.passed
     data["weighted_ms"] = report.weighted_ms
     for q, qd in zip(report.queries, data["queries"]):
@@ -253,7 +254,8 @@ def report_to_json(report: RunReport) -> dict[str, Any]:
 
 def report_from_json(data: Mapping[str, Any]) -> RunReport:
     """Rebuild a report from `report_to_json` output (extra keys are ignored)."""
-    return _from_plain(RunReport, data)
+    report: RunReport = _from_plain(RunReport, data)
+    return report
 
 
 def _to_plain(value: Any) -> Any:
