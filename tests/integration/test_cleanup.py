@@ -152,11 +152,7 @@ def test_sigkill_during_advisor_leaves_tagged_indexes_that_cleanup_removes(
 
     assert main(["cleanup", "--dsn", fresh_db]) == 0
     assert _indexes(fresh_db, "pga\\_%") == []
-    with psycopg.connect(fresh_db) as conn:
-        tagged = conn.execute(
-            "SELECT count(*) FROM pg_description WHERE description LIKE 'pg-analyzer run %'"
-        ).fetchone()
-    assert tagged == (0,)
+    assert _tagged_objects(fresh_db) == 0
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
@@ -172,11 +168,7 @@ def test_an_interrupt_during_advisor_cleans_up_by_itself(fresh_db: str, tmp_path
     assert proc.returncode == 130, err.decode()[-2000:]
     assert "interrupted" in err.decode()
     assert _indexes(fresh_db, "pga\\_%") == []
-    with psycopg.connect(fresh_db) as conn:
-        tagged = conn.execute(
-            "SELECT count(*) FROM pg_description WHERE description LIKE 'pg-analyzer run %'"
-        ).fetchone()
-    assert tagged == (0,)
+    assert _tagged_objects(fresh_db) == 0
 
 
 def test_builds_clean_up_on_a_connection_left_busy_by_an_interrupt(fresh_db: str) -> None:
@@ -194,3 +186,10 @@ def test_builds_clean_up_on_a_connection_left_busy_by_an_interrupt(fresh_db: str
     builds.conn.close()
     assert time.monotonic() - started < 10
     assert _indexes(fresh_db, "pga\\_%") == []
+
+
+def _tagged_objects(dsn: str) -> int:
+    """Objects still carrying a pg-analyzer run tag (indexes, extensions) in the database."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_description WHERE description LIKE 'pg-analyzer run %'").fetchone()
+    return int(row[0]) if row else 0
