@@ -44,6 +44,7 @@ class Measurement:
     sets: list[ParamSetResult]
     modifies_data: bool
     error: str | None = None
+    timed_out_after_s: float | None = None  # statement_timeout cancelled it: its time is at least this
 
     @property
     def timings_ms(self) -> list[float]:
@@ -136,6 +137,7 @@ def replay_statement(
         _top_up(conn, stmt, measurement, writes)
     except psycopg.errors.QueryCanceled:
         measurement.error = f"timed out after {settings.statement_timeout_s:g}s (statement_timeout)"
+        measurement.timed_out_after_s = settings.statement_timeout_s
     except psycopg.Error as e:
         measurement.error = _describe(e)
     finally:

@@ -70,6 +70,11 @@ def advise(
         stats.fraction, stats.distinct, stats.null_fraction,
     )
     result = AdvisorResult()
+    for q in queries:
+        if baseline[q.name].timed_out:
+            result.notes.append(f"{q.name} timed out after {baseline[q.name].median_ms / 1000:g}s without the "
+                                "recommended indexes: that time is counted as its time before, so its speedup is a "
+                                "lower bound")
     used = {n for t in baseline.values() for n in t.index_names}
     if not may_ddl:
         if hypopg_installed(conn):
@@ -170,8 +175,7 @@ def _recommendations(proofs: list[Proof], sel: Selection, final: Mapping[str, Qu
         helped = sorted(users, key=lambda n: -sel.weights[n] * (sel.baseline[n].median_ms - users[n].median_ms))
         saving = weighted_saving(users, sel.baseline, sel.weights, sel.total_weight)
         reason = (f"saves {saving:.2f} ms of weighted time per query: "
-                  + ", ".join(f"{n} {sel.baseline[n].median_ms / max(users[n].median_ms, 1e-6):.1f}x faster"
-                              for n in helped))
+                  + ", ".join(_speedup_text(n, sel.baseline[n], users[n]) for n in helped))
         overhead = sel.overheads.get(p.cand.name)
         if overhead is not None:
             reason += f"; costs the write mix {overhead.wal_ratio:+.1%} WAL, {overhead.time_ratio:+.1%} time"
@@ -183,6 +187,13 @@ def _recommendations(proofs: list[Proof], sel: Selection, final: Mapping[str, Qu
     ]
     out = [r for r in out if r.name not in sel.rejected]
     return out + sorted(rejected, key=lambda r: -(r.weighted_speedup or 0))
+
+
+def _speedup_text(name: str, before: QueryTiming, after: QueryTiming) -> str:
+    ratio = before.median_ms / max(after.median_ms, 1e-6)
+    if before.timed_out:
+        return f"{name} at least {ratio:.1f}x faster (it timed out before)"
+    return f"{name} {ratio:.1f}x faster"
 
 
 def _recommendation(p: Proof, after: Mapping[str, QueryTiming], baseline: Mapping[str, QueryTiming], chosen: bool,

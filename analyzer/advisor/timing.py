@@ -34,11 +34,14 @@ class QueryTiming:
     plan: Any  # raw EXPLAIN JSON of the representative run
     index_names: frozenset[str]
     error: str | None = None
+    timed_out: bool = False  # cancelled by statement_timeout: `median_ms` is the timeout, a lower bound
 
 
 def summarize(m: Measurement) -> QueryTiming:
     """Median of all timed runs; buffers and plan of the parameter set whose median is the median."""
     measured = [s for s in m.sets if s.plan is not None and s.timings_ms]
+    if m.timed_out_after_s is not None:
+        return QueryTiming(m.timed_out_after_s * 1000, 0, (), None, frozenset(), timed_out=True)
     if m.error is not None or not measured:
         return QueryTiming(float("inf"), 0, (), None, frozenset(), error=m.error or "no plan was measured")
     ranked = sorted(measured, key=lambda s: statistics.median(s.timings_ms))
