@@ -159,7 +159,10 @@ def _seed(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, bad arguments: main() returns its code, callable from tests
+        return e.code if isinstance(e.code, int) else EXIT_ERROR
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
     reporter = RichReporter(err, enabled=not args.quiet)
@@ -356,7 +359,7 @@ def _cmd_overhead(args: argparse.Namespace, out: Console, reporter: RichReporter
 
     result = measure_proposed_indexes(OverheadOptions(
         workload_path=args.workload, indexes=tuple(args.index), dsn=args.dsn, scale=args.scale, seed=args.seed,
-        allow_ddl=args.allow_ddl, scratch=args.scratch, repetitions=args.repetitions,
+        allow_ddl=args.allow_ddl, allow_writes=args.allow_writes, scratch=args.scratch, repetitions=args.repetitions,
         docker_image=_docker_image(args.target),
         seed_mode="append" if args.append else "replace" if args.replace else "empty",
     ), reporter)

@@ -42,7 +42,7 @@ def _values_for(
         return [source.literal]
     if source.kind == "values":
         return list(source.values)
-    where = f"query '{stmt.name}': params.{name}"
+    where = f"{stmt.location}: params.{name}"
     if source.kind == "sql":
         try:
             with conn.transaction(force_rollback=True):

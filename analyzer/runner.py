@@ -42,6 +42,7 @@ from analyzer.replay import (
 )
 from analyzer.report.model import CheckOutcome, QueryReport, RunReport, SeedSummary, ServerInfo
 from analyzer.seeding.loader import seed_workload
+from analyzer.sequence_journal import sequences_put_back
 from analyzer.sqlguard import referenced_tables
 from analyzer.targets import Target, connect, open_target
 from analyzer.workload import Statement, Workload, load_workload
@@ -335,7 +336,9 @@ def replay_workload(
                 reporter.advance()
                 continue
             param_sets = sample_param_sets(conn, stmt, workload.replay.param_sets, seed)
-            measurement = replay_statement(conn, stmt, param_sets, workload.replay, reporter)
+            touched = referenced_tables(stmt.positional_sql) if modifies_data(stmt) else set()
+            with sequences_put_back(conn, touched):  # rolled back, but its inserts advanced them
+                measurement = replay_statement(conn, stmt, param_sets, workload.replay, reporter)
             reports.append((measurement, query_report(measurement, workload, table_rows)))
     finally:
         reporter.finish()
@@ -369,11 +372,19 @@ def advise_indexes(
     """Prove index candidates against the replay's figures, with the write mix's costs."""
     baseline = {m.statement.name: summarize(m) for m in measurements}
     param_sets = {m.statement.name: [s.params for s in m.sets] for m in measurements}
-    return advise(
+    # the write mix runs INSERT/UPDATE/DELETE (rolled back), VACUUM and CHECKPOINT: on a database the
+    # tool does not own, only when --allow-writes says so
+    measure_writes = session.may_write and session.may_ddl
+    result = advise(
         session.conn, workload, baseline, param_sets, session.run_id, may_ddl=session.may_ddl,
-        write_costs=lambda candidates: measured_write_costs(session.conn, workload, seed, candidates),
+        write_costs=(lambda candidates: measured_write_costs(session.conn, workload, seed, candidates))
+        if measure_writes else None,
         reporter=reporter,
     )
+    if session.may_ddl and not session.may_write:
+        result.notes.append("write costs not measured: the write mix (rolled back, with VACUUM and CHECKPOINT) "
+                            "runs on a --dsn database only with --allow-writes")
+    return result
 
 
 def query_report(m: Measurement, workload: Workload, table_rows: dict[str, int]) -> QueryReport:

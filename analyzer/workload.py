@@ -54,6 +54,12 @@ class Statement:
     param_order: tuple[str, ...] = ()  # names in order of first use; $1.. in `positional_sql`
     positional_sql: str = ""  # $1, $2 placeholders: parseable by the PostgreSQL parser
     modifies_data: bool = False  # parsed at load: INSERT/UPDATE/DELETE/MERGE, a data-modifying CTE, FOR UPDATE
+    path: str = ""  # the workload file, so errors found later still name file:line
+
+    @property
+    def location(self) -> str:
+        """`file:line: query 'name'`, the prefix of every message about this statement."""
+        return f"{self.path}:{self.line}: query '{self.name}'" if self.path else f"query '{self.name}'"
 
 
 @dataclass(frozen=True)
@@ -107,20 +113,18 @@ _PLANNER_PINS = {"jit": "off", "max_parallel_workers_per_gather": "0"}
 def load_workload(path: str | Path) -> Workload:
     """Read, validate and convert a workload file; raise WorkloadError naming the problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WorkloadError(f"{path}: no such workload file") from None
-    except OSError as e:
-        raise WorkloadError(f"{path}: cannot read: {e.strerror}") from None
+    text = _read_text(path)
     try:
         root_node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _refuse_alias_bombs(path, root_node)
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise WorkloadError(f"{where}: malformed YAML: {problem}") from None
+    except RecursionError:
+        raise WorkloadError(f"{path}: YAML nested too deeply") from None
     if not isinstance(data, dict):
         raise WorkloadError(f"{path}: a workload file is a mapping with at least 'name' and 'queries'")
     lines = _line_index(root_node)
@@ -207,6 +211,10 @@ def _friendly(error: jsonschema.ValidationError, data: Mapping[str, Any]) -> str
             close = difflib.get_close_matches(extra[0], allowed, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(allowed)})"
             return f"unknown key '{extra[0]}'{hint}"
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "sample":
+        return f"sample is table.column (got {error.instance!r})"
+    if error.validator == "maxLength":
+        return f"{str(error.instance)[:40]!r}... is too long (at most {error.validator_value} characters)"
     if error.validator == "required":
         return str(error.message).replace("is a required property", "is required")
     if error.validator == "oneOf" and error.absolute_path and "params" in error.absolute_path:
@@ -377,6 +385,7 @@ def _statements(
                 param_order=converted.names,
                 positional_sql=converted.positional_sql.strip(),
                 modifies_data=modifies,
+                path=str(path),
             )
         )
     return tuple(out)
