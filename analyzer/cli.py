@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     overhead = sub.add_parser("overhead", help="measure what proposed indexes cost the workload's writes")
     target_options(overhead)
     overhead.add_argument("--index", action="append", required=True, metavar="SQL", help="a CREATE INDEX statement (repeatable)")
-    overhead.add_argument("--repetitions", type=int, default=3, help="interleaved runs with and without (default 3)")
+    overhead.add_argument("--repetitions", type=_positive, default=3, help="interleaved runs with and without (default 3)")
 
     clean = sub.add_parser("cleanup", help="list and remove what killed runs left behind (tagged indexes, scratch databases)")
     clean.add_argument("--dsn", help="server and database to clean (default: DATABASE_URL or PG* variables)")
@@ -146,6 +146,13 @@ def _scale(text: str) -> float:
     value = float(text)
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"{text}: the scale is a number above 0")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: a whole number from 1")
     return value
 
 

@@ -129,7 +129,8 @@ def _first_line(message: str) -> str:
     lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
     # libpq repeats 'connection to server at ... failed:' per address; keep the informative tail
     text = lines[0] if lines else "connection failed"
-    text = re.sub(r"connection to server at \S+ \([^)]*\), port \d+ failed: ", "", text)
+    text = re.sub(r'connection to server at ("[^"]*"|\S+)( \([^)]*\))?, port \d+ failed: ', "", text)
+    text = text.replace("connection failed: ", "", 1) if text.startswith("connection failed: ") and len(text) > 19 else text
     text = re.sub(r'connection to server on socket "[^"]*" failed: ', "", text)
     return mask_secrets(text)
 

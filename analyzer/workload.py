@@ -273,6 +273,7 @@ def _build(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int
     scale_value = float(data.get("scale", 1.0))
     if not math.isfinite(scale_value):
         raise WorkloadError(f"{path}:{lines.get(('scale',), 1)}: scale: {scale_value} is not a finite number")
+    _check_numbers(path, data, lines)
     seed_value = data.get("seed", True)
     seed_data = seed_value is not False
     default_seed = seed_value if isinstance(seed_value, int) and not isinstance(seed_value, bool) else 42
@@ -311,6 +312,40 @@ def _build(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int
     )
 
 
+# Settings a workload may not change: they would undo what keeps the run read-only and itself.
+_PROTECTED_SETTINGS = {
+    "role", "session_authorization", "default_transaction_read_only", "transaction_read_only",
+    "default_transaction_isolation", "transaction_isolation", "application_name", "session_replication_role",
+    "search_path", "lock_timeout", "idle_in_transaction_session_timeout", "allow_system_table_mods",
+}
+MAX_STATEMENT_TIMEOUT_S = 2_147_483  # PostgreSQL's statement_timeout is an int of milliseconds
+
+
+def _check_numbers(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int]) -> None:
+    """Numbers JSON Schema lets through (NaN, infinity, negative seeds) and settings that are not the workload's."""
+    seed = data.get("seed")
+    if isinstance(seed, int) and not isinstance(seed, bool) and not 0 <= seed < 2**63:
+        raise WorkloadError(f"{path}:{lines.get(('seed',), 1)}: seed: {seed} is not a whole number from 0 to 2**63-1")
+    for section in ("queries", "writes"):
+        for i, item in enumerate(data.get(section) or []):
+            weight = item.get("weight") if isinstance(item, dict) else None
+            if isinstance(weight, float) and not math.isfinite(weight):
+                raise WorkloadError(f"{path}:{lines.get((section, i, 'weight'), 1)}: weight: {weight} is not finite")
+    replay = data.get("replay") or {}
+    for key in ("budget_s", "statement_timeout_s"):
+        value = replay.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise WorkloadError(f"{path}:{lines.get(('replay', key), 1)}: replay.{key}: {value} is not finite")
+    timeout = replay.get("statement_timeout_s")
+    if isinstance(timeout, (int, float)) and timeout > MAX_STATEMENT_TIMEOUT_S:
+        raise WorkloadError(f"{path}:{lines.get(('replay', 'statement_timeout_s'), 1)}: replay.statement_timeout_s: "
+                            f"at most {MAX_STATEMENT_TIMEOUT_S:,} seconds")
+    for name in (replay.get("settings") or {}):
+        if str(name).lower() in _PROTECTED_SETTINGS:
+            raise WorkloadError(f"{path}:{lines.get(('replay', 'settings', name), 1)}: replay.settings.{name}: "
+                                "the tool sets this itself (it keeps the run read-only and recognizable)")
+
+
 def _setting_text(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
@@ -325,6 +360,9 @@ def _load_schema_sql(path: Path, value: Any, lines: dict[tuple[Any, ...], int]) 
         sql_path = (path.parent / text.strip()).resolve()
         try:
             return sql_path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            line = lines.get(("schema",), 1)
+            raise WorkloadError(f"{path}:{line}: schema: {text.strip()} is not UTF-8 text") from None
         except OSError:
             line = lines.get(("schema",), 1)
             raise WorkloadError(f"{path}:{line}: schema: cannot read {text.strip()}") from None
