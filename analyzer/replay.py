@@ -107,6 +107,8 @@ def validate_statement(conn: psycopg.Connection, stmt: Statement, where: str) ->
     params = {name: None for name in stmt.param_order}
     try:
         with conn.transaction(force_rollback=True):
+            if not modifies_data(stmt):
+                conn.execute("SET TRANSACTION READ ONLY")
             conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql), params, prepare=True)
     except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedFunction,
             psycopg.errors.SyntaxError) as e:
