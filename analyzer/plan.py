@@ -7,6 +7,7 @@ the raw JSON except the report, which keeps it for the plan viewer.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -353,6 +354,31 @@ def _node(d: Mapping[str, Any], path: str, processes: int) -> PlanNode:
         children=children,
         raw={k: v for k, v in d.items() if k != "Plans"},
     )
+
+
+def annotate_partitions(raw: Any, roots: Mapping[str, str]) -> list[Any]:
+    """A copy of raw EXPLAIN JSON where each partition's node names its root table and index.
+
+    `roots` maps a partition (or a partition's index) to the root of its tree. The keys added,
+    "Partition Of" and "Index Partition Of", travel with the plan into report.json and back.
+    """
+    docs = copy.deepcopy(raw if isinstance(raw, list) else [raw])
+
+    def mark(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        rel, idx = node.get("Relation Name"), node.get("Index Name")
+        if rel in roots:
+            node[PARENT_RELATION_KEY] = roots[rel]
+        if idx in roots:
+            node[PARENT_INDEX_KEY] = roots[idx]
+        for child in node.get("Plans", ()):
+            mark(child)
+
+    for doc in docs:
+        if isinstance(doc, dict):
+            mark(doc.get("Plan"))
+    return docs
 
 
 def _charge_cte_bodies(root: PlanNode, ceiling_ms: float | None) -> PlanNode:
