@@ -367,11 +367,10 @@ def annotate_partitions(raw: Any, roots: Mapping[str, str]) -> list[Any]:
     def mark(node: Any) -> None:
         if not isinstance(node, dict):
             return
-        rel, idx = node.get("Relation Name"), node.get("Index Name")
-        if rel in roots:
-            node[PARENT_RELATION_KEY] = roots[rel]
-        if idx in roots:
-            node[PARENT_INDEX_KEY] = roots[idx]
+        for name_key, parent_key in (("Relation Name", PARENT_RELATION_KEY), ("Index Name", PARENT_INDEX_KEY)):
+            name = node.get(name_key)
+            if isinstance(name, str) and name in roots:
+                node[parent_key] = roots[name]
         for child in node.get("Plans", ()):
             mark(child)
 
