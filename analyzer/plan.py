@@ -79,6 +79,31 @@ class SortGroups:
 
 
 @dataclass(frozen=True)
+class WorkerSpill:
+    """What one parallel worker reports of its own sort or hash aggregate (EXPLAIN VERBOSE "Workers").
+
+    A worker may spill while the leader's figures, the node's own, stay in memory.
+    """
+
+    worker: int
+    sort_method: str | None = None
+    sort_space_used_kb: int | None = None
+    sort_space_type: str | None = None
+    sort_groups: tuple[SortGroups, ...] = ()
+    hashagg_batches: int | None = None
+    disk_usage_kb: int | None = None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> WorkerSpill:
+        return cls(
+            worker=int(d.get("Worker Number", 0)), sort_method=d.get("Sort Method"),
+            sort_space_used_kb=_int(d.get("Sort Space Used")), sort_space_type=d.get("Sort Space Type"),
+            sort_groups=_sort_groups(d), hashagg_batches=_int(d.get("HashAgg Batches")),
+            disk_usage_kb=_int(d.get("Disk Usage")),
+        )
+
+
+@dataclass(frozen=True)
 class PlanNode:
     """One node of a plan, with the figures the checks, the advisor and the report need."""
 
@@ -130,6 +155,7 @@ class PlanNode:
     hashagg_batches: int | None = None
     disk_usage_kb: int | None = None
     sort_groups: tuple[SortGroups, ...] = ()
+    workers: tuple[WorkerSpill, ...] = ()
     parent_relation: str | None = None
     parent_index: str | None = None
     cte_ms: float = 0.0
@@ -294,8 +320,7 @@ def _node(d: Mapping[str, Any], path: str, processes: int) -> PlanNode:
         below = (workers if workers is not None else _int(d.get("Workers Planned")) or 0) + 1
     children = tuple(_node(c, f"{path}.{i}", below) for i, c in enumerate(d.get("Plans", ())) if isinstance(c, Mapping))
     sort_key = d.get("Sort Key") or d.get("Presorted Key") or ()
-    groups = tuple(SortGroups.from_json(kind, d[kind]) for kind in ("Full-sort Groups", "Pre-sorted Groups")
-                   if isinstance(d.get(kind), Mapping))
+    spills = tuple(WorkerSpill.from_json(w) for w in d.get("Workers", ()) if isinstance(w, Mapping))
     return PlanNode(
         node_type=node_type,
         path=path,
@@ -344,7 +369,8 @@ def _node(d: Mapping[str, Any], path: str, processes: int) -> PlanNode:
         cache_misses=_float(d.get("Cache Misses")),
         hashagg_batches=_int(d.get("HashAgg Batches")),
         disk_usage_kb=_int(d.get("Disk Usage")),
-        sort_groups=groups,
+        sort_groups=_sort_groups(d),
+        workers=spills,
         parent_relation=d.get(PARENT_RELATION_KEY),
         parent_index=d.get(PARENT_INDEX_KEY),
         buffers=Buffers.from_json(d),
@@ -401,6 +427,11 @@ def _charge_cte_bodies(root: PlanNode, ceiling_ms: float | None) -> PlanNode:
 def _with_cte_ms(n: PlanNode, charged: Mapping[str, float], ceiling_ms: float | None) -> PlanNode:
     children = tuple(_with_cte_ms(c, charged, ceiling_ms) for c in n.children)
     return replace(n, children=children, cte_ms=charged.get(n.path, 0.0), ceiling_ms=ceiling_ms)
+
+
+def _sort_groups(d: Mapping[str, Any]) -> tuple[SortGroups, ...]:
+    return tuple(SortGroups.from_json(kind, d[kind]) for kind in ("Full-sort Groups", "Pre-sorted Groups")
+                 if isinstance(d.get(kind), Mapping))
 
 
 def _float(value: Any) -> float | None:

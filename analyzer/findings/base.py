@@ -52,7 +52,7 @@ def nested_loop_inner(n: PlanNode) -> PlanNode | None:
 
 def inner_executions(inner: PlanNode) -> float:
     """How often the inner side really ran: a Memoize answers cache hits itself, so only misses count."""
-    if inner.node_type == "Memoize":
+    if inner.node_type in ("Memoize", "Result Cache"):  # "Result Cache" until PostgreSQL 14 beta 3
         if inner.cache_misses is not None:
             return inner.cache_misses
         if inner.children:

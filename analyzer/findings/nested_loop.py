@@ -11,11 +11,17 @@ _KEYED = ("Index Scan", "Index Only Scan", "Bitmap Heap Scan")
 
 
 def _keyed_scan(inner: PlanNode) -> PlanNode | None:
-    """The index scan the inner side runs on the join key, looking through Memoize and Materialize."""
+    """The index scan the inner side runs on the join key, looking through Memoize and Materialize,
+    and through an Append of partitions that are each read by an index."""
     node = inner
-    while node.node_type in ("Memoize", "Materialize") and node.children:
+    while node.node_type in ("Memoize", "Result Cache", "Materialize") and node.children:
         node = node.children[0]
-    if node.node_type in _KEYED and (node.index_cond or node.recheck_cond):
+    if node.node_type in ("Append", "Merge Append") and node.children:
+        keyed = [_keyed_scan(c) for c in node.children]
+        return keyed[0] if all(k is not None for k in keyed) else None
+    if node.node_type == "Bitmap Heap Scan" and node.recheck_cond:
+        return next((c for c in node.walk() if c.index_name), node)
+    if node.node_type in _KEYED and node.index_cond:
         return node
     return None
 
@@ -41,7 +47,7 @@ class NestedLoop(Finding):
         if runs <= ctx.thresholds.nested_loop_max_loops:
             return
         memo = ""
-        if inner.node_type == "Memoize":
+        if inner.node_type in ("Memoize", "Result Cache"):
             memo = f" ({runs:,.0f} cache misses of {inner.actual_loops or 0:,.0f} lookups)"
         keyed = _keyed_scan(inner)
         if keyed is not None:

@@ -17,9 +17,10 @@ class RowsRemoved(Finding):
     error (`removed_ratio_warning`, `removed_ratio_error`), where at least `removed_min_rows` (1,000)
     were read. Not flagged on an Aggregate (its Filter is the HAVING clause).
 
-    On a scan, an index that includes the filtered columns (or a partial index with that condition)
-    reads only the rows needed. On a join, the condition applies after joining: move what belongs to
-    one table into that table's scan, or rewrite the OR across tables as a UNION.
+    On a table scan, an index that includes the filtered columns (or a partial index with that
+    condition) reads only the rows needed. On a join, the condition applies after joining: move what
+    belongs to one table into that table's scan, or rewrite the OR across tables as a UNION. On a
+    Subquery Scan, CTE Scan or Function Scan, push the condition down to where the rows are read.
     """
 
     name = "rows_removed"
@@ -40,6 +41,9 @@ class RowsRemoved(Finding):
         severity = "error" if share > t.removed_ratio_error else "warning"
         if node.node_type in _JOINS:
             advice = "the filter runs after the join: move each table's part into its scan, or split the OR"
-        else:
+        elif node.relation:
             advice = "an index that includes the filtered columns reads only what is needed"
+        else:
+            advice = ("the filter runs on rows already computed: push the condition down into the subquery, "
+                      "CTE (NOT MATERIALIZED) or function so it can use an index")
         yield Hit(severity, f"{node.label()} removed {share:.0%} of the rows it read by filter ({node.filter}): {advice}")

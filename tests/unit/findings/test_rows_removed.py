@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analyzer.plan import parse_explain
 from tests.unit.findings import external, findings, node
 
 
@@ -22,3 +23,12 @@ def test_a_join_filter_gets_join_advice_not_an_index() -> None:
     plan = external("joe_cte_root_over_execution.json")
     joins = [f for f in findings(plan, "rows_removed") if "Join" in node(plan, f.node_path)]
     assert joins and all("after the join" in f.detail and "an index" not in f.detail for f in joins)
+
+
+def test_a_subquery_scan_filter_gets_push_down_advice() -> None:
+    inner = {"Node Type": "WindowAgg", "Parent Relationship": "Subquery", "Actual Loops": 1, "Actual Rows": 10000,
+             "Plan Rows": 10000}
+    scan = {"Node Type": "Subquery Scan", "Alias": "ranked", "Filter": "(ranked.rn = 1)", "Rows Removed by Filter": 9900,
+            "Actual Loops": 1, "Actual Rows": 100, "Plan Rows": 50, "Plans": [inner]}
+    (f,) = findings(parse_explain([{"Plan": scan}]), "rows_removed")
+    assert "push the condition down" in f.detail and "an index that includes" not in f.detail
