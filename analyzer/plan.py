@@ -172,13 +172,14 @@ class PlanNode:
         """Wall-clock time spent in this node and below, over all loops.
 
         "Actual Total Time" is an average per loop. Outside a Gather the loops ran one after the
-        other, so they add up. Below a Gather each process (workers and leader) ran its share of
-        the loops at the same time, so the sum is divided by the processes that ran it.
+        other, so they add up. Below a Gather the processes (workers and leader) ran their loops at
+        the same time, so the sum is divided by the processes, as PEV2 does; the children of a
+        Parallel Append, each run by some of the processes, then add up to the Append's time.
         """
         if self.actual_total_ms is None:
             return None
         loops = self.actual_loops if self.actual_loops is not None else 1.0
-        ms = self.actual_total_ms * loops / max(1.0, min(float(self.processes), loops))
+        ms = self.actual_total_ms * loops / self.processes
         # No node runs longer than its statement; some published plans (edited, clock skew) say otherwise.
         return ms if self.ceiling_ms is None else min(ms, self.ceiling_ms)
 
@@ -316,8 +317,7 @@ def _node(d: Mapping[str, Any], path: str, processes: int) -> PlanNode:
     node_type = str(d.get("Node Type", "?"))
     below = processes
     if node_type in ("Gather", "Gather Merge"):
-        workers = _int(d.get("Workers Launched"))
-        below = (workers if workers is not None else _int(d.get("Workers Planned")) or 0) + 1
+        below = _gather_processes(d)
     children = tuple(_node(c, f"{path}.{i}", below) for i, c in enumerate(d.get("Plans", ())) if isinstance(c, Mapping))
     sort_key = d.get("Sort Key") or d.get("Presorted Key") or ()
     spills = tuple(WorkerSpill.from_json(w) for w in d.get("Workers", ()) if isinstance(w, Mapping))
@@ -427,6 +427,18 @@ def _charge_cte_bodies(root: PlanNode, ceiling_ms: float | None) -> PlanNode:
 def _with_cte_ms(n: PlanNode, charged: Mapping[str, float], ceiling_ms: float | None) -> PlanNode:
     children = tuple(_with_cte_ms(c, charged, ceiling_ms) for c in n.children)
     return replace(n, children=children, cte_ms=charged.get(n.path, 0.0), ceiling_ms=ceiling_ms)
+
+
+def _gather_processes(d: Mapping[str, Any]) -> int:
+    """The processes that ran a Gather's subtree: its workers and the leader, unless the loops of its
+    child show the leader did not take part (parallel_leader_participation = off)."""
+    launched = _int(d.get("Workers Launched"))
+    workers = launched if launched is not None else _int(d.get("Workers Planned")) or 0
+    plans = [c for c in d.get("Plans", ()) if isinstance(c, Mapping)]
+    loops, child_loops = _float(d.get("Actual Loops")), _float(plans[0].get("Actual Loops")) if plans else None
+    if loops and child_loops and workers and round(child_loops / loops) == workers:
+        return workers
+    return workers + 1
 
 
 def _sort_groups(d: Mapping[str, Any]) -> tuple[SortGroups, ...]:

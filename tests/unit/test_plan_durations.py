@@ -71,3 +71,29 @@ def test_no_node_outlasts_its_statement() -> None:
     assert plan.execution_ms is not None
     assert all((n.inclusive_ms or 0.0) <= plan.execution_ms for n in plan.nodes())
     assert sum(n.exclusive_ms or 0.0 for n in plan.nodes()) <= plan.execution_ms * 1.01
+
+
+def _parallel_append(leader: bool) -> dict[str, object]:
+    def part(name: str) -> dict[str, object]:
+        return {"Node Type": "Seq Scan", "Relation Name": name, "Parent Relationship": "Member",
+                "Actual Total Time": 90.0, "Actual Loops": 1, "Actual Rows": 1000, "Plan Rows": 1000}
+    processes = 3 if leader else 2
+    append = {"Node Type": "Append", "Parallel Aware": True, "Parent Relationship": "Outer",
+              "Actual Total Time": 90.0 * 3 / processes, "Actual Loops": processes, "Actual Rows": 1000,
+              "Plan Rows": 1000, "Plans": [part("p1"), part("p2"), part("p3")]}
+    return {"Plan": {"Node Type": "Gather", "Workers Planned": 2, "Workers Launched": 2, "Actual Loops": 1,
+                     "Actual Total Time": 90.0 * 3 / processes + 10, "Actual Rows": 3000, "Plan Rows": 3000,
+                     "Plans": [append]},
+            "Execution Time": 90.0 * 3 / processes + 11}
+
+
+@pytest.mark.parametrize("leader", [True, False])
+def test_parallel_append_children_share_the_processes(leader: bool) -> None:
+    """Three partitions scanned at once by three processes (or two, without the leader): their times
+    add up to the Append's, not to three times it."""
+    plan = parse_explain([_parallel_append(leader)])
+    append = plan.root.children[0]
+    assert append.processes == (3 if leader else 2)
+    assert sum(c.inclusive_ms or 0.0 for c in append.children) == pytest.approx(append.inclusive_ms or 0.0)
+    assert sum(n.exclusive_ms or 0.0 for n in plan.nodes()) == pytest.approx(plan.root.inclusive_ms or 0.0)
+    assert plan.root.exclusive_ms == pytest.approx(10.0)
