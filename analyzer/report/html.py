@@ -376,6 +376,17 @@ def _node_view(n: PlanNode, total_ms: float, anchor: str, flags: Mapping[str, li
     if n.hash_batches:
         notes.append(((f"{n.hash_batches} batch{'es' if n.hash_batches > 1 else ''}, "
                       f"{n.peak_memory_kb or 0:,} kB peak memory"), n.hash_batches > 1))
+    for g in n.sort_groups:
+        peak = f"{g.disk_peak_kb:,} kB disk" if g.disk_peak_kb is not None else f"{g.memory_peak_kb or 0:,} kB memory"
+        notes.append((f"{g.kind}: {g.group_count:,}, {', '.join(g.methods)}, peak {peak}", g.spilled))
+    if n.hashagg_batches or n.disk_usage_kb:
+        batches = n.hashagg_batches or 1
+        spilled = batches > 1 or bool(n.disk_usage_kb)
+        notes.append((f"{batches} batch{'es' if batches > 1 else ''}, {n.disk_usage_kb or 0:,} kB disk", spilled))
+    if n.cache_hits is not None or n.cache_misses is not None:
+        notes.append((f"cache: {fmt_num(n.cache_hits or 0)} hits, {fmt_num(n.cache_misses or 0)} misses", False))
+    if n.run_condition:
+        notes.append((f"stops early: Run Condition {n.run_condition}", False))
     if n.heap_fetches:
         notes.append((f"{fmt_num(n.heap_fetches)} heap fetches", True))
     if n.exact_heap_blocks or n.lossy_heap_blocks:
