@@ -7,9 +7,16 @@ from collections.abc import Iterator
 from analyzer.findings.base import Context, Finding, Hit, is_cut_short_overestimate
 from analyzer.plan import PlanNode
 
+# Nodes whose "Actual Rows" is no row count: a BitmapAnd/BitmapOr always says 0, a ModifyTable
+# without RETURNING returns nothing whatever it changed.
+_NOT_ROWS = frozenset({"BitmapAnd", "BitmapOr"})
+
 
 def node_misestimate(n: PlanNode, cut_short: frozenset[str]) -> float | None:
-    """The misestimate factor per loop, None where an overestimate is by design (see cut_short_paths)."""
+    """The misestimate factor per loop, None where an overestimate is by design (see cut_short_paths)
+    or where the node does not count rows."""
+    if n.node_type in _NOT_ROWS or (n.node_type == "ModifyTable" and not n.actual_rows):
+        return None
     if is_cut_short_overestimate(n, cut_short):
         return None
     return n.misestimate
@@ -19,7 +26,8 @@ class Misestimate(Finding):
     """A node whose row count per loop was off from the planner's estimate by 10x (info), 100x (warning)
     or 1000x (error) (`misestimate_info`, `misestimate_warning`, `misestimate_error`). Overestimates are
     left out where the reader stops early by design: below a Limit, the inner side of a semi or anti
-    join, Merge Join inputs, subqueries, CTE bodies, a WindowAgg with a Run Condition.
+    join, Merge Join inputs, subqueries, CTE bodies, a WindowAgg with a Run Condition; BitmapAnd,
+    BitmapOr and a ModifyTable without RETURNING report no rows and are left out.
 
     ANALYZE the tables, raise the statistics target of the filtered columns, or add extended
     statistics (CREATE STATISTICS) for correlated columns.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analyzer.plan import parse_explain
 from tests.unit.findings import external, findings
 
 
@@ -20,3 +21,16 @@ def test_cte_bodies_read_lazily_are_no_misestimate() -> None:
 def test_a_true_underestimate_is_still_an_error() -> None:
     plan = external("pev2_parallel_durations.json")
     assert findings(plan, "misestimate", misestimate_info=1.1, misestimate_warning=1.2, misestimate_error=1.3)
+
+
+def test_nodes_that_count_no_rows_are_left_out() -> None:
+    """A BitmapAnd always reports 0 rows (PEV2's 05-parallel-children-loops: 1,583 estimated)."""
+    idx = {"Node Type": "Bitmap Index Scan", "Index Name": "echo", "Parent Relationship": "Member",
+           "Actual Loops": 1, "Actual Rows": 16719, "Plan Rows": 15129}
+    band = {"Node Type": "BitmapAnd", "Parent Relationship": "Outer", "Actual Loops": 1, "Actual Rows": 0,
+            "Plan Rows": 1583, "Plans": [idx, dict(idx, **{"Index Name": "mike"})]}
+    heap = {"Node Type": "Bitmap Heap Scan", "Relation Name": "golf", "Actual Loops": 1, "Actual Rows": 2,
+            "Plan Rows": 1, "Plans": [band]}
+    insert = {"Node Type": "ModifyTable", "Operation": "Insert", "Relation Name": "t", "Actual Loops": 1,
+              "Actual Rows": 0, "Plan Rows": 5000, "Plans": [dict(heap, **{"Parent Relationship": "Outer"})]}
+    assert findings(parse_explain([{"Plan": insert}]), "misestimate") == []
