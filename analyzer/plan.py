@@ -301,6 +301,8 @@ def parse_explain(doc: Any) -> ExplainResult:
         root = _charge_cte_bodies(_node(doc["Plan"], "0", 1), _float(doc.get("Execution Time")))
     except (TypeError, ValueError, AttributeError) as e:
         raise AnalyzerError(f"EXPLAIN output has a malformed node: {e}") from None
+    except RecursionError:
+        raise AnalyzerError("EXPLAIN output is nested too deeply to be a plan") from None
     return ExplainResult(
         root=root,
         planning_ms=_float(doc.get("Planning Time")),

@@ -85,12 +85,14 @@ def extract_explain_json(text: str, where: str) -> Any:
                 return json.loads(candidate)
             except ValueError:
                 pass
+            except RecursionError:
+                raise PlanFileError(f"{where}: JSON nested too deeply to be a plan") from None
     unframed = "\n".join(_unframe(line) for line in text.splitlines())
     decoder = json.JSONDecoder()
     for m in re.finditer(r"^[ \t]*[\[{]", unframed, re.MULTILINE):
         try:
             value, _ = decoder.raw_decode(unframed, m.end() - 1)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if _looks_like_explain(value):
             return value

@@ -79,7 +79,10 @@ def test_plans_pasted_from_psql_and_pgadmin(name: str, root: str, capsys: pytest
          "text-format plan"),
         ("hello", "no EXPLAIN (FORMAT JSON) output found"),
         ('[{"Plan": {"Node Type": "Seq Scan", "Actual Rows": "many"}}]', "malformed node"),
+        ('[{"Plan": ' + '{"Node Type": "Result", "Plans": [' * 3000 + "{}" + "]}" * 3000 + "}]", "nested too deeply"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],
+    ids=["missing", "empty", "not-a-plan", "text-format", "no-json", "malformed", "deep-plan", "deep-json"],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           content: str | None, message: str) -> None:
