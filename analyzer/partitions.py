@@ -25,7 +25,9 @@ def partition_roots(conn: psycopg.Connection, names: set[str]) -> dict[str, str]
     """For each name that is a partition (table or index), the root of its partition tree."""
     if not names:
         return {}
-    return {child: root for child, root in conn.execute(_ROOTS, (sorted(names),)).fetchall()}
+    with conn.transaction():  # never leaves a transaction open on a connection that is not autocommit
+        rows = conn.execute(_ROOTS, (sorted(names),)).fetchall()
+    return {child: root for child, root in rows}
 
 
 def resolve_partitions(conn: psycopg.Connection, plan: ExplainResult) -> ExplainResult:
