@@ -129,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--verbose", "-v", action="store_true", help="tracebacks on errors")
     clean.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
+    plan = sub.add_parser("plan", help="findings on saved EXPLAIN (FORMAT JSON) output, no server (exit 1 on an error)")
+    plan.add_argument("files", type=Path, nargs="+", metavar="FILE", help="EXPLAIN JSON, as psql or any tool saved it")
+    plan.add_argument("--json", action="store_true", help="print the nodes and findings as JSON (docs/report-format.md)")
+    plan.add_argument("--html", type=Path, metavar="OUT", help="also write the plan trees as one HTML file")
+    plan.add_argument("--verbose", "-v", action="store_true", help="tracebacks on errors")
+    plan.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
     baseline = sub.add_parser("baseline", help="baselines for `run --baseline`")
     baseline_sub = baseline.add_subparsers(dest="baseline_command", required=True)
     save = baseline_sub.add_parser("save", help="write a baseline (meant to be committed) from a report.json")
@@ -188,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_baseline_save(args, out)
         if args.command == "cleanup":
             return _cmd_cleanup(args, out)
+        if args.command == "plan":
+            return _cmd_plan(args, out)
         parser.error(f"unknown command {args.command}")
     except AnalyzerError as e:
         reporter.finish()
@@ -310,6 +319,21 @@ def _cmd_baseline_save(args: argparse.Namespace, out: Console) -> int:
     save_baseline(dataclasses.replace(baseline, limits=limits), target)
     out.print(f"baseline of {len(baseline.queries)} queries written to {target}")
     return EXIT_OK
+
+
+def _cmd_plan(args: argparse.Namespace, out: Console) -> int:
+    import json
+
+    from analyzer.planfile import analyze_plan_files, findings_text, plans_to_json, write_plan_html
+
+    analyses = analyze_plan_files(args.files)
+    if args.html:
+        write_plan_html(analyses, args.html)
+    if args.json:
+        sys.stdout.write(json.dumps(plans_to_json(analyses), indent=2) + "\n")
+    else:
+        out.print(findings_text(analyses), markup=False, soft_wrap=True)
+    return EXIT_FAILED if any(a.has_error for a in analyses) else EXIT_OK
 
 
 def _cmd_seed(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:

@@ -19,6 +19,7 @@ import psycopg
 from psycopg import pq, sql
 
 from analyzer.errors import QueryError, WorkloadError
+from analyzer.partitions import resolve_partitions
 from analyzer.plan import ExplainResult, parse_explain
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.workload import ReplaySettings, Statement
@@ -150,6 +151,9 @@ def replay_statement(
                 result.plan = plan
                 reporter.advance(1 / (runs_each * len(active)))
         _top_up(conn, stmt, measurement, writes)
+        for result in measurement.sets:
+            if result.plan is not None:
+                result.plan = resolve_partitions(conn, result.plan)
     except psycopg.errors.QueryCanceled:
         measurement.error = f"timed out after {settings.statement_timeout_s:g}s (statement_timeout)"
         measurement.timed_out_after_s = settings.statement_timeout_s
