@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 
 from analyzer.errors import AnalyzerError
-from analyzer.report.model import WriteOverhead
+from analyzer.report.model import StatementOverhead, WriteOverhead
 from analyzer.writemix import WriteMix, WriteStatement, build_write_mix
 
 __all__ = [
@@ -48,6 +48,7 @@ class MixRun:
     buffers_written: int = 0
     wal_fpi: int = 0
     wal_bytes_own: int = 0  # WAL EXPLAIN attributes to the statements (this backend's, not other sessions')
+    per_write: Mapping[str, tuple[float, int]] = field(default_factory=dict)  # write -> (time ms, own WAL bytes)
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,14 @@ def measure_index_overhead(
     conn: psycopg.Connection, mix: WriteMix, create_sql: str, index_name: str, repetitions: int = 3
 ) -> WriteOverhead:
     """The write overhead of one index (built and dropped here) on `mix`."""
-    return _summarize(measure_runs(conn, mix, [(create_sql, index_name)], repetitions))
+    return _summarize(measure_runs(conn, mix, [(create_sql, index_name)], repetitions), mix)
 
 
 def measure_set_overhead(
     conn: psycopg.Connection, mix: WriteMix, create_sqls: list[tuple[str, str]], repetitions: int = 3
 ) -> WriteOverhead:
     """The write overhead of a set of indexes together; each pair is (create_sql, index_name)."""
-    return _summarize(measure_runs(conn, mix, [_ordered(pair) for pair in create_sqls], repetitions))
+    return _summarize(measure_runs(conn, mix, [_ordered(pair) for pair in create_sqls], repetitions), mix)
 
 
 def _ordered(pair: tuple[str, str]) -> tuple[str, str]:
@@ -138,7 +139,7 @@ def measure_runs(
     return runs
 
 
-def _summarize(runs: OverheadRuns) -> WriteOverhead:
+def _summarize(runs: OverheadRuns, mix: WriteMix | None = None) -> WriteOverhead:
     names = {b.name for b in runs.builds}
     per_build = len(runs.builds) // max(len(runs.with_index), 1)
     sizes = [b.size_bytes for b in runs.builds]
@@ -148,6 +149,7 @@ def _summarize(runs: OverheadRuns) -> WriteOverhead:
         index_size_bytes=sum(sizes[:len(names)]) if sizes else 0,
         build_ms=statistics.median(builds_ms) if builds_ms else 0.0,
         note="; ".join(dict.fromkeys(runs.notes)),
+        mix=mix,
     )
 
 
@@ -158,6 +160,7 @@ def compare_runs(
     index_size_bytes: int = 0,
     build_ms: float = 0.0,
     note: str = "",
+    mix: WriteMix | None = None,
 ) -> WriteOverhead:
     """The overhead of B against A (pure): medians of the paired differences, ratios to A's median."""
     if not without or not with_index:
@@ -192,7 +195,27 @@ def compare_runs(
         index_size_bytes=index_size_bytes,
         build_ms=build_ms,
         repetitions=len(pairs),
+        statements=_per_write(pairs, mix),
     )
+
+
+def _per_write(pairs: Sequence[tuple[MixRun, MixRun]], mix: WriteMix | None) -> tuple[StatementOverhead, ...]:
+    """Each write's own figures (pure): the medians of its paired differences, its runs' median before."""
+    if mix is None:
+        return ()
+    out: list[StatementOverhead] = []
+    for group in mix.groups:
+        before = [a.per_write.get(group, (0.0, 0)) for a, _ in pairs]
+        after = [b.per_write.get(group, (0.0, 0)) for _, b in pairs]
+        out.append(StatementOverhead(
+            write=group, executions=mix.executions(group),
+            time_ms_before=statistics.median(t for t, _ in before),
+            time_ms_delta=statistics.median(b[0] - a[0] for a, b in zip(before, after)),
+            wal_bytes_before=round(statistics.median(w for _, w in before)),
+            wal_bytes_delta=round(statistics.median(b[1] - a[1] for a, b in zip(before, after))),
+            frequency=mix.frequencies.get(group),
+        ))
+    return tuple(out)
 
 
 class _Probe:
@@ -288,6 +311,7 @@ def run_mix(conn: psycopg.Connection, mix: WriteMix, *, probe: _Probe | None = N
     sequences = probe.sequences(tables)
     dirtied = written = fpi = own = 0
     time_ms = 0.0
+    per_write: dict[str, tuple[float, int]] = {}
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL jit = off")
         upd0, hot0 = _xact_updates(conn, tables)
@@ -296,7 +320,10 @@ def run_mix(conn: psycopg.Connection, mix: WriteMix, *, probe: _Probe | None = N
         for stmt in mix.statements:
             plan = _explain(conn, stmt.sql, stmt.params, stmt.label)
             dirtied, written, fpi, time_ms = _add(plan, dirtied, written, fpi, time_ms)
-            own += int(plan["Plan"].get("WAL Bytes", 0))
+            wal = int(plan["Plan"].get("WAL Bytes", 0))
+            own += wal
+            spent, logged = per_write.get(stmt.group_name, (0.0, 0))
+            per_write[stmt.group_name] = (spent + float(plan.get("Execution Time", 0.0)), logged + wal)
         for index in gin_indexes:
             query = sql.SQL("SELECT gin_clean_pending_list({}::regclass)").format(sql.Literal(index))
             plan = _explain(conn, query, None, f"gin_clean_pending_list({index})")
@@ -309,7 +336,7 @@ def run_mix(conn: psycopg.Connection, mix: WriteMix, *, probe: _Probe | None = N
     probe.restore_sequences(sequences, used)
     return MixRun(
         wal_bytes=int(row[0]) if row else 0, time_ms=time_ms, buffers_dirtied=dirtied, hot_updates=hot1 - hot0,
-        updates=upd1 - upd0, buffers_written=written, wal_fpi=fpi, wal_bytes_own=own,
+        updates=upd1 - upd0, buffers_written=written, wal_fpi=fpi, wal_bytes_own=own, per_write=per_write,
     )
 
 

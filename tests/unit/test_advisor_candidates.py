@@ -10,9 +10,9 @@ from analyzer.advisor.candidates import IndexCandidate, generate_candidates
 from analyzer.advisor.existing import review_existing_indexes
 from analyzer.advisor.sqlfile import render_indexes_down_sql, render_indexes_sql
 from analyzer.advisor.sqlshape import analyze_statement
-from analyzer.advisor.writecosts import write_cost_verdict
+from analyzer.advisor.writecosts import write_cost_verdict, write_term_delta
 from analyzer.catalog import Catalog, Column, Constraint, ForeignKey, Index, Table
-from analyzer.report.model import QuerySpeedup, Recommendation, WriteOverhead
+from analyzer.report.model import QuerySpeedup, Recommendation, StatementOverhead, WriteOverhead
 
 
 def _col(name: str, type_: str = "bigint", not_null: bool = True) -> Column:
@@ -340,21 +340,42 @@ def test_existing_unique_and_partial_indexes_are_not_redundant() -> None:
 
 # write costs
 
-def _overhead(time_ms: float) -> WriteOverhead:
-    return WriteOverhead(wal_bytes=100_000, wal_ratio=0.3, buffers_dirtied=50, time_ms_median=time_ms,
-                         time_ratio=0.2)
+def _overhead(*writes: tuple[str, int, float, float | None]) -> WriteOverhead:
+    """(write, executions per run, time change per run, declared weight or None when synthesized)."""
+    return WriteOverhead(
+        wal_bytes=100_000, wal_ratio=0.3, buffers_dirtied=50, time_ms_median=sum(w[2] for w in writes),
+        time_ratio=0.2,
+        statements=tuple(StatementOverhead(write=w, executions=n, time_ms_before=10.0, time_ms_delta=d, frequency=f)
+                         for w, n, d, f in writes),
+    )
 
 
 def test_write_cost_verdict_accepts_a_cheap_index() -> None:
-    # 10 ms over 100 writes = 0.1 ms per write, x 0.2 write share = 0.02 < 5 ms x 0.8
-    assert write_cost_verdict(_overhead(10.0), saving_ms=5.0, read_share=0.8, operations=100) is None
+    # 10 ms over 100 executions = 0.1 ms per write, x 20 weight / 100 = 0.02 < 5 ms x 80 / 100
+    assert write_cost_verdict(_overhead(("w", 100, 10.0, 20.0)), saving_ms=5.0, read_weight=80, write_weight=20) is None
 
 
 def test_write_cost_verdict_rejects_when_writes_dominate() -> None:
-    verdict = write_cost_verdict(_overhead(500.0), saving_ms=0.1, read_share=0.1, operations=100)
+    verdict = write_cost_verdict(_overhead(("w", 100, 500.0, 90.0)), saving_ms=0.1, read_weight=10, write_weight=90)
     assert verdict is not None
-    assert "+5.000 ms per write" in verdict and "+30.0% WAL" in verdict and "at 10% reads" in verdict
+    assert "w +5.000 ms per execution" in verdict and "+30.0% WAL" in verdict and "10% of operations are reads" in verdict
 
 
-def test_write_cost_verdict_ignores_negative_time_noise() -> None:
-    assert write_cost_verdict(_overhead(-3.0), saving_ms=0.0, read_share=0.0, operations=10) is None
+def test_a_write_that_gets_faster_is_a_gain_not_a_zero() -> None:
+    """A purge 40 ms faster per execution at weight 1 against 99 of reads: -0.4 ms per operation."""
+    overhead = _overhead(("purge", 1, -40.0, 1.0), ("insert", 10, 1.0, 9.0))
+    delta = write_term_delta(overhead, read_weight=90, write_weight=10)
+    assert delta == pytest.approx((-40.0 + 9.0 * 0.1) / 100)
+    assert write_cost_verdict(overhead, saving_ms=0.0, read_weight=90, write_weight=10) is None
+
+
+def test_each_write_counts_by_its_frequency_not_by_its_executions_per_run() -> None:
+    """A bulk insert run once per run weighs what its weight says, not 1/100 of the mix."""
+    rare_bulk = _overhead(("bulk", 1, 50.0, 1.0), ("single", 99, 0.99, 99.0))
+    assert write_term_delta(rare_bulk, 100, 100) == pytest.approx((50.0 + 0.99) / 200)
+
+
+def test_synthesized_rows_share_the_assumed_write_weight() -> None:
+    overhead = _overhead(("insert t", 200, 20.0, None), ("delete t", 200, 0.0, None))
+    # 25 write weight over 400 rows, 0.1 ms per inserted row: 25 * 200/400 * 0.1 / 125
+    assert write_term_delta(overhead, 100, 25) == pytest.approx(25 * 0.5 * 0.1 / 125)
