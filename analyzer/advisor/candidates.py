@@ -122,7 +122,30 @@ def generate_candidates(
         for cand in found:
             if not _served_by_existing(cand, catalog):
                 out.add(cand)
-    return list(out.by_signature.values())
+    return _prefer_narrower(list(out.by_signature.values()))
+
+
+def _prefer_narrower(cands: list[IndexCandidate]) -> list[IndexCandidate]:
+    """Leave out a candidate a cheaper sibling serves as well, for exactly the same queries.
+
+    A GIN index over all rows when every query asking for it filters on live rows (its partial
+    sibling is smaller and soft deletes do not touch it); `(a) INCLUDE (b)` when a join-table
+    candidate `(a, b)` exists (same size, and it also returns rows in b's order).
+    """
+    def same_queries(a: IndexCandidate, b: IndexCandidate) -> bool:
+        return set(a.queries) == set(b.queries)
+
+    dropped: set[str] = set()
+    for c in cands:
+        if c.method == "gin" and c.where is None:
+            if any(o.method == "gin" and o.where and (o.table, o.keys, o.opclass) == (c.table, c.keys, c.opclass)
+                   and same_queries(o, c) for o in cands):
+                dropped.add(c.signature)
+        if c.include and c.where is None:
+            if any(o.kind == "covering" and not o.include and o.table == c.table and o.keys == c.keys + c.include
+                   and set(c.queries) <= set(o.queries) for o in cands):
+                dropped.add(c.signature)
+    return [c for c in cands if c.signature not in dropped]
 
 
 def write_candidates(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 
@@ -379,3 +380,86 @@ def test_synthesized_rows_share_the_assumed_write_weight() -> None:
     overhead = _overhead(("insert t", 200, 20.0, None), ("delete t", 200, 0.0, None))
     # 25 write weight over 400 rows, 0.1 ms per inserted row: 25 * 200/400 * 0.1 / 125
     assert write_term_delta(overhead, 100, 25) == pytest.approx(25 * 0.5 * 0.1 / 125)
+
+
+# candidate kinds of issue 14: BRIN, live-row GIN, join tables, write candidates, names
+
+def _with_correlation(sql: str, corr: float) -> list[IndexCandidate]:
+    cat = _catalog()
+    accesses = [("q", a) for a in analyze_statement(sql, cat)]
+    return generate_candidates(accesses, cat, _fraction, _distinct, _nulls, lambda t, c: corr if c == "created_at" else 0.0)
+
+
+def test_a_range_on_a_column_in_insertion_order_gets_a_brin_candidate() -> None:
+    sql = "SELECT count(*) FROM events WHERE created_at >= $1 AND created_at < $2"
+    brin = [c for c in _with_correlation(sql, 0.99) if c.method == "brin"]
+    assert [c.ddl() for c in brin] == [f"CREATE INDEX {brin[0].name} ON events USING brin (created_at)"]
+    assert "correlation +0.99" in brin[0].reason
+    assert not [c for c in _with_correlation(sql, 0.3) if c.method == "brin"]
+
+
+def test_a_trigram_search_on_live_rows_gets_only_the_partial_gin() -> None:
+    cands = _candidates("SELECT id FROM events WHERE message ILIKE '%' || $1 || '%' AND deleted_at IS NULL")
+    gin = [c for c in cands if c.method == "gin"]
+    assert [(c.keys, c.opclass, c.where) for c in gin] == [(("message",), "gin_trgm_ops", "deleted_at IS NULL")]
+
+
+def test_a_trigram_search_over_all_rows_keeps_the_full_gin() -> None:
+    gin = [c for c in _candidates("SELECT id FROM events WHERE message ILIKE '%' || $1 || '%'") if c.method == "gin"]
+    assert [c.where for c in gin] == [None]
+
+
+def _join_catalog() -> Catalog:
+    base = _catalog()
+    posts = Table("posts", (_col("id"), _col("title", "text")),
+                  constraints=(Constraint("posts_pkey", "posts", "p", ("id",), "PRIMARY KEY (id)"),),
+                  indexes=(_index("posts_pkey", "posts", ("id",), unique=True, primary=True),))
+    post_tags = Table(
+        "post_tags", (_col("post_id"), _col("tag_id")),
+        constraints=(Constraint("post_tags_pkey", "post_tags", "p", ("post_id", "tag_id"), "PRIMARY KEY"),),
+        foreign_keys=(ForeignKey("f1", "post_tags", ("post_id",), "posts", ("id",), ""),
+                      ForeignKey("f2", "post_tags", ("tag_id",), "tenants", ("id",), "")),
+        indexes=(_index("post_tags_pkey", "post_tags", ("post_id", "tag_id"), unique=True, primary=True),),
+    )
+    return Catalog({**base.tables, "posts": posts, "post_tags": post_tags})
+
+
+def test_a_join_table_probed_by_one_column_gets_both_in_the_keys() -> None:
+    cat = _join_catalog()
+    cands = _candidates("SELECT p.title FROM post_tags pt JOIN posts p ON p.id = pt.post_id WHERE pt.tag_id = $1", cat)
+    on_join = [c for c in cands if c.table == "post_tags"]
+    assert ("tag_id", "post_id") in [c.keys for c in on_join if c.kind == "covering"]
+    assert not [c for c in on_join if c.include]  # (tag_id) INCLUDE (post_id) is the same index, less useful
+
+
+def test_a_delete_from_a_parent_proposes_the_unindexed_foreign_key() -> None:
+    from analyzer.advisor.candidates import write_candidates
+
+    cat = _catalog()
+    cands = write_candidates([], [("purge_tenant", "tenants")], cat, _fraction, _distinct, _nulls)
+    assert [(c.table, c.keys, c.kind, c.writes, c.queries) for c in cands] == [
+        ("events", ("tenant_id",), "fk", ("purge_tenant",), ())]
+    indexed = _catalog({"events": (_index("events_tenant", "events", ("tenant_id",)),)})
+    assert write_candidates([], [("purge_tenant", "tenants")], indexed, _fraction, _distinct, _nulls) == []
+
+
+def test_a_descending_key_gives_a_lowercase_name_the_server_keeps() -> None:
+    cand = IndexCandidate("Orders", ("o_totalprice DESC", "id"), "btree")
+    assert cand.name == cand.name.lower() and "desc" in cand.name
+    assert cand.ddl() == f'CREATE INDEX {cand.name} ON "Orders" (o_totalprice DESC, id)'
+
+
+def test_indexes_sql_creates_the_extensions_its_indexes_need() -> None:
+    rec = Recommendation(name="pga_t_x", ddl="CREATE INDEX pga_t_x ON t USING gin (title gin_trgm_ops)", table="t",
+                         kind="gin", chosen=True, reason="r", proven=True)
+    text = render_indexes_sql([rec], "w")
+    assert text.index("CREATE EXTENSION IF NOT EXISTS pg_trgm;") < text.index("CREATE INDEX CONCURRENTLY")
+    plain = replace(rec, ddl="CREATE INDEX pga_t_x ON t (title)")
+    assert "EXTENSION" not in render_indexes_sql([plain], "w")
+
+
+def test_speed_text_says_slower_not_a_fraction_faster() -> None:
+    from analyzer.advisor.regressions import speed_text
+
+    assert speed_text(10.0, 2.0) == "5.0x faster"
+    assert speed_text(351.0, 2151.0) == "6.1x slower"
