@@ -275,12 +275,14 @@ class _Probe:
         tables = mix.tables
         if self.vacuum:
             try:
+                before = _heap_blocks(self.conn, sorted(tables))
                 for t in sorted(tables):
                     # INDEX_CLEANUP ON: without it VACUUM may skip the indexes when few pages have dead
                     # rows (PostgreSQL 14+), leaving dead line pointers that make the next run differ.
                     # FREEZE: otherwise every VACUUM freezes a few more pages (eagerly, on 18), and
                     # which pages the mix finds frozen changes its WAL; only the first one is costly.
                     self.conn.execute(sql.SQL("VACUUM (FREEZE, INDEX_CLEANUP ON) {}").format(sql.Identifier(t)))
+                _desummarize_brin_tails(self.conn, before)
             except psycopg.errors.InsufficientPrivilege:
                 self.vacuum = False
                 self.notes.append("not allowed to VACUUM the tables: runs start from less comparable pages")
@@ -338,6 +340,38 @@ def run_mix(conn: psycopg.Connection, mix: WriteMix, *, probe: _Probe | None = N
         wal_bytes=int(row[0]) if row else 0, time_ms=time_ms, buffers_dirtied=dirtied, hot_updates=hot1 - hot0,
         updates=upd1 - upd0, buffers_written=written, wal_fpi=fpi, wal_bytes_own=own, per_write=per_write,
     )
+
+
+def _heap_blocks(conn: psycopg.Connection, tables: list[str]) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT t, pg_relation_size(to_regclass(quote_ident(t))) / current_setting('block_size')::int "
+        "FROM unnest(%s::text[]) t WHERE to_regclass(quote_ident(t)) IS NOT NULL",
+        (tables,),
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def _desummarize_brin_tails(conn: psycopg.Connection, blocks_before: dict[str, int]) -> None:
+    """Undo what VACUUM's BRIN summarization did to the pages the previous rolled-back run added.
+
+    VACUUM summarizes the block ranges the rolled-back inserts extended the heap into, then
+    truncates those pages away; the next run's inserts land in ranges summarized as empty and
+    update a summary for every row (about 70 bytes of WAL a row), a cost an append-only table
+    does not pay: its ranges past the last one summarized stay unsummarized until a VACUUM.
+    Ranges that start past the heap's end are desummarized, as right after CREATE INDEX.
+    """
+    rows = conn.execute(
+        "SELECT c.relname, i.indexrelid::regclass::text, coalesce(("
+        "  SELECT split_part(o, '=', 2)::int FROM unnest(ic.reloptions) o WHERE o LIKE 'pages_per_range=%%'), 128) "
+        "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
+        "JOIN pg_class c ON c.oid = i.indrelid WHERE am.amname = 'brin' AND c.relname = ANY(%s)",
+        (list(blocks_before),),
+    ).fetchall()
+    after = _heap_blocks(conn, sorted({str(r[0]) for r in rows}))
+    for table, index, per_range in rows:
+        start = -(-after.get(str(table), 0) // int(per_range)) * int(per_range)
+        for block in range(start, blocks_before.get(str(table), 0) + int(per_range), int(per_range)):
+            conn.execute("SELECT brin_desummarize_range(%s::regclass, %s)", (index, block))
 
 
 def _sequence_states(conn: psycopg.Connection, sequences: list[str]) -> dict[str, tuple[int, bool]]:

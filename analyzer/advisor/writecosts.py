@@ -27,7 +27,7 @@ from analyzer.workload import Workload
 from analyzer.writemix import WriteMix, build_write_mix
 
 DEFAULT_READ_SHARE = 0.8  # a workload that declares no writes: 80% of operations are reads
-INDEX_REPETITIONS = 1  # per candidate: WAL bytes, the primary figure, repeat to the byte
+INDEX_REPETITIONS = 3  # per candidate: the median of 3 paired time differences (one is noise on a busy server)
 SET_REPETITIONS = 2  # the chosen set: interleaved without/with runs, for a time figure with a spread
 
 
