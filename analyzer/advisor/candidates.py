@@ -137,14 +137,14 @@ def _prefer_narrower(cands: list[IndexCandidate]) -> list[IndexCandidate]:
 
     dropped: set[str] = set()
     for c in cands:
-        if c.method == "gin" and c.where is None:
-            if any(o.method == "gin" and o.where and (o.table, o.keys, o.opclass) == (c.table, c.keys, c.opclass)
-                   and same_queries(o, c) for o in cands):
-                dropped.add(c.signature)
-        if c.include and c.where is None:
-            if any(o.kind == "covering" and not o.include and o.table == c.table and o.keys == c.keys + c.include
-                   and set(c.queries) <= set(o.queries) for o in cands):
-                dropped.add(c.signature)
+        live_sibling = c.method == "gin" and c.where is None and any(
+            o.method == "gin" and o.where and (o.table, o.keys, o.opclass) == (c.table, c.keys, c.opclass)
+            and same_queries(o, c) for o in cands)
+        two_key_twin = bool(c.include) and c.where is None and any(
+            o.kind == "covering" and not o.include and o.table == c.table and o.keys == c.keys + c.include
+            and set(c.queries) <= set(o.queries) for o in cands)
+        if live_sibling or two_key_twin:
+            dropped.add(c.signature)
     return [c for c in cands if c.signature not in dropped]
 
 
