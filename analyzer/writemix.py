@@ -1,12 +1,15 @@
 """The write mix whose cost an index adds to: the workload's declared `writes:`, or a synthesized one.
 
-Declared writes run as declared, each as often as its weight says, with parameters sampled like
-a query's. A table no declared write touches gets a synthesized mix: copies of sampled rows
-inserted as new rows (identity and time-default columns take their defaults, unique text columns
-a suffix), updates of the columns the queries filter or sort on, and of one column nothing reads
-(to see HOT updates), each giving rows another sampled row's different value, and deletes. Every
-statement is tried once in a rolled-back transaction when the mix is built; a synthesized
-statement the schema rejects is dropped with a note, a declared one is an error.
+Declared writes run as declared: each `calls` times (else in proportion to its weight),
+parameters sampled like a query's, a write in `steps:` form as its statements in order with
+one parameter set. Each is tried once, as a run will, when the mix is built: one that fails
+is an error, one that touches no row is said, and repeats that find nothing left to do are
+not measured. When `writes:` is declared only the declared writes count. A workload that
+declares none gets a synthesized mix per table: copies of sampled rows inserted as new rows
+(identity and time-default columns take their defaults, unique text columns a suffix), updates
+of the columns the queries filter or sort on, and of one column nothing reads (to see HOT
+updates), each giving rows another sampled row's different value, and deletes; a synthesized
+statement the schema rejects is dropped with a note.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from psycopg import sql
 
+from analyzer.advisor.sqlfile import required_extensions
 from analyzer.advisor.timing import QueryTimer
 from analyzer.overhead import run_mix
 from analyzer.params import sample_param_sets
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.rounds):
             for name, statements in sets:
                 created = [m.group(1) for s in statements if (m := _NAME.match(s))]
+                for ext in required_extensions(statements):  # an indexes.sql of main does not create them
+                    conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(ext)))
                 for s in statements:
                     conn.execute(s)
                 conn.execute("ANALYZE")

@@ -30,6 +30,7 @@ from analyzer.advisor.selection import Proof, Selection, WriteCosts, choose, wei
 from analyzer.advisor.sqlshape import TableAccess, analyze_statement
 from analyzer.advisor.stats import TableStats
 from analyzer.advisor.timing import QueryTimer, QueryTiming
+from analyzer.advisor.writecosts import MeasuredWriteCosts
 from analyzer.advisor.writesavers import add_write_savers, merge_candidates, write_accesses
 from analyzer.catalog import read_catalog
 from analyzer.progress import Reporter, SilentReporter
@@ -119,6 +120,8 @@ def advise(
             reporter.message(f"advisor: measuring the write overhead of the {len(chosen)} chosen indexes together")
             overhead = costs.set_overhead([p.cand for p in chosen])
             result.summary = replace(summary.advisor, write_overhead_total=overhead)
+            if isinstance(costs, MeasuredWriteCosts):
+                result.summary = costs.objective(result.summary, overhead)
         else:
             result.summary = summary.advisor
     finally:

@@ -9,7 +9,8 @@ with w_q a query's declared weight and t_q its measured time, f_w a declared wri
 (on the queries' scale) and t_w its time per execution, measured in the rolled-back write mix.
 An index changes T by its read term (queries faster, or slower) plus its write term; the write
 term is signed: an index that speeds up a write (a foreign-key check of a parent delete, a
-purge's range) lowers T. Without declared writes the mix is synthesized and writes are taken
+purge's range) lowers T. Only the writes a candidate was proposed for can gain (candidates.
+write_candidates); a lower time of any other write with the index is noise, counted as zero. Without declared writes the mix is synthesized and writes are taken
 to be DEFAULT_WRITE_SHARE of the operations, spread over the synthesized rows.
 """
 
@@ -22,7 +23,7 @@ import psycopg
 
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.overhead import measure_index_overhead, measure_set_overhead
-from analyzer.report.model import WriteOverhead
+from analyzer.report.model import AdvisorSummary, StatementOverhead, WriteOverhead
 from analyzer.workload import Workload
 from analyzer.writemix import WriteMix, build_write_mix
 
@@ -50,7 +51,9 @@ class MeasuredWriteCosts:
         mix = writes_touching(self.mix, cand.table)
         if not mix.statements:
             return None
-        return measure_index_overhead(self.conn, mix, cand.ddl(), cand.name, INDEX_REPETITIONS)
+        overhead = measure_index_overhead(self.conn, mix, cand.ddl(), cand.name, INDEX_REPETITIONS)
+        return replace(overhead, statements=tuple(replace(s, can_gain=s.write in cand.writes)
+                                                  for s in overhead.statements))
 
     def set_overhead(self, cands: Sequence[IndexCandidate]) -> WriteOverhead | None:
         if not self.mix.statements:
@@ -67,6 +70,31 @@ class MeasuredWriteCosts:
 
     def outweighs(self, overhead: WriteOverhead, saving_ms: float) -> str | None:
         return write_cost_verdict(overhead, saving_ms, self.read_weight, self.write_weight)
+
+    def objective(self, summary: AdvisorSummary, overhead: WriteOverhead | None) -> AdvisorSummary:
+        """The summary with the objective's write and total terms before and after the set."""
+        return objective_figures(summary, overhead, self.read_weight, self.write_weight)
+
+
+def objective_figures(summary: AdvisorSummary, overhead: WriteOverhead | None, read_weight: float,
+                      write_weight: float) -> AdvisorSummary:
+    """Weighted ms per write and per operation (reads and writes) before and after (pure)."""
+    if overhead is None or not overhead.statements or not write_weight:
+        return summary
+    rows = sum(s.executions for s in overhead.statements if s.frequency is None)
+
+    def weight(s: StatementOverhead) -> float:
+        return s.frequency if s.frequency is not None else write_weight * s.executions / max(rows, 1)
+
+    before = sum(weight(s) * s.time_ms_before / max(s.executions, 1) for s in overhead.statements) / write_weight
+    after = sum(weight(s) * (s.time_ms_before + s.time_ms_delta) / max(s.executions, 1)
+                for s in overhead.statements) / write_weight
+    total = read_weight + write_weight
+    return replace(
+        summary, weighted_write_ms_before=before, weighted_write_ms_after=after,
+        weighted_total_ms_before=(summary.weighted_ms_before * read_weight + before * write_weight) / total,
+        weighted_total_ms_after=(summary.weighted_ms_after * read_weight + after * write_weight) / total,
+    )
 
 
 def writes_touching(mix: WriteMix, table: str) -> WriteMix:
@@ -91,7 +119,8 @@ def write_term_delta(overhead: WriteOverhead, read_weight: float, write_weight: 
     synthesized_rows = sum(s.executions for s in overhead.statements if s.frequency is None)
     term = 0.0
     for s in overhead.statements:
-        per_execution = s.time_ms_delta / max(s.executions, 1)
+        delta = s.time_ms_delta if s.can_gain else max(s.time_ms_delta, 0.0)
+        per_execution = delta / max(s.executions, 1)
         if s.frequency is not None:
             term += s.frequency * per_execution
         elif synthesized_rows:

@@ -103,7 +103,7 @@ def add_write_savers(sel: Selection, proofs: Sequence[Proof], costs: object, rep
             sel.overheads[p.cand.name] = overhead
             gain = costs.write_gain(overhead) + max(sel.estimate(p), 0.0)
             threshold = sel.threshold()
-            faster = sorted((s for s in overhead.statements if s.time_ms_delta < 0),
+            faster = sorted((s for s in overhead.statements if s.time_ms_delta < 0 and s.can_gain),
                             key=lambda s: s.time_ms_delta * (s.frequency or 1.0))
             if gain < threshold or not faster:
                 if not p.after:

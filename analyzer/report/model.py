@@ -116,6 +116,7 @@ class StatementOverhead:
     wal_bytes_before: int = 0
     wal_bytes_delta: int = 0
     frequency: float | None = None  # the declared weight (the queries' scale); None when synthesized
+    can_gain: bool = True  # False: the index cannot serve this write (a gain would be noise), counted as >= 0
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,11 @@ class AdvisorSummary:
     write_overhead_total: WriteOverhead | None = None
     queries: tuple[QuerySpeedup, ...] = ()  # every query with the whole set in place (plan_after included)
     regressions: tuple[Regression, ...] = ()  # queries the final set makes >10% slower (none removal could cure)
+    # the objective's other terms (docs/advisor.md): ms per write, and per operation of reads and writes
+    weighted_write_ms_before: float | None = None
+    weighted_write_ms_after: float | None = None
+    weighted_total_ms_before: float | None = None
+    weighted_total_ms_after: float | None = None
 
 
 @dataclass(frozen=True)

@@ -463,3 +463,15 @@ def test_speed_text_says_slower_not_a_fraction_faster() -> None:
 
     assert speed_text(10.0, 2.0) == "5.0x faster"
     assert speed_text(351.0, 2151.0) == "6.1x slower"
+
+
+def test_the_summary_carries_the_objective_before_and_after() -> None:
+    from analyzer.advisor.writecosts import objective_figures
+    from analyzer.report.model import AdvisorSummary
+
+    summary = AdvisorSummary(weighted_ms_before=10.0, weighted_ms_after=1.0, weighted_speedup=10.0)
+    overhead = _overhead(("insert", 10, 2.0, 30.0))  # 10 executions, 10 ms before, +2 ms with the set
+    out = objective_figures(summary, overhead, read_weight=70, write_weight=30)
+    assert out.weighted_write_ms_before == pytest.approx(1.0) and out.weighted_write_ms_after == pytest.approx(1.2)
+    assert out.weighted_total_ms_before == pytest.approx((10.0 * 70 + 1.0 * 30) / 100)
+    assert out.weighted_total_ms_after == pytest.approx((1.0 * 70 + 1.2 * 30) / 100)
