@@ -27,6 +27,7 @@ from analyzer.advisor.existing import review_existing_indexes
 from analyzer.advisor.hypothetical import hypopg_installed, screen_hypothetically
 from analyzer.advisor.regressions import remove_regressions, speed_text
 from analyzer.advisor.selection import Proof, Selection, WriteCosts, choose, weighted_saving
+from analyzer.advisor.skipscan import explain_skip_scans
 from analyzer.advisor.sqlshape import TableAccess, analyze_statement
 from analyzer.advisor.stats import TableStats
 from analyzer.advisor.timing import QueryTimer, QueryTiming
@@ -111,6 +112,7 @@ def advise(
                 measured, timer, queries, baseline, sel.chosen, reporter))
             summary = measured[-1]
             summary.advisor = replace(summary.advisor, regressions=tuple(regressions))
+            explain_skip_scans(sel, proofs, summary.after)
             used |= {n for t in summary.after.values() for n in t.index_names}
             result.recommendations = _recommendations(proofs, sel, summary.after, write_reasons)
         finally:

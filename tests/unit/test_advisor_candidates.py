@@ -475,3 +475,15 @@ def test_the_summary_carries_the_objective_before_and_after() -> None:
     assert out.weighted_write_ms_before == pytest.approx(1.0) and out.weighted_write_ms_after == pytest.approx(1.2)
     assert out.weighted_total_ms_before == pytest.approx((10.0 * 70 + 1.0 * 30) / 100)
     assert out.weighted_total_ms_after == pytest.approx((1.0 * 70 + 1.2 * 30) / 100)
+
+
+def test_skip_scans_are_found_by_their_index_searches() -> None:
+    from analyzer.advisor.skipscan import skip_scans
+
+    plan = [{"Plan": {"Node Type": "Nested Loop", "Plans": [
+        {"Node Type": "Index Scan", "Index Name": "pga_events_tenant_id_cd8fab4f", "Index Searches": 41,
+         "Actual Loops": 1},
+        {"Node Type": "Index Scan", "Index Name": "devices_pkey", "Index Searches": 50, "Actual Loops": 50},
+    ]}}]
+    assert skip_scans(plan) == {"pga_events_tenant_id_cd8fab4f": 41}
+    assert skip_scans([{"Plan": {"Node Type": "Index Scan", "Index Name": "x", "Index Searches": 1}}]) == {}
