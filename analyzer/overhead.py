@@ -228,6 +228,7 @@ class _Probe:
         self.vacuum = True
         self.checkpoint = True
         self.setval = True
+        self.brin = True
 
     def sequences(self, tables: list[str]) -> dict[str, tuple[int, bool]]:
         """The state of the sequences the tables' columns own (identity, serial), to put back after the run."""
@@ -267,6 +268,16 @@ class _Probe:
                 self.notes.append("not allowed to setval the tables' sequences: they advance with every run")
                 return
 
+    def _desummarize(self, blocks_before: dict[str, int]) -> None:
+        if not self.brin:
+            return
+        try:
+            _desummarize_brin_tails(self.conn, blocks_before)
+        except psycopg.errors.InsufficientPrivilege:
+            self.brin = False
+            self.notes.append("not allowed to desummarize BRIN ranges (needs the index's owner): inserts may "
+                              "update summaries an append-only table would not have yet")
+
     def prepare(self, mix: WriteMix) -> None:
         """VACUUM, plan every statement once, CHECKPOINT: each run starts from the same pages.
 
@@ -283,7 +294,7 @@ class _Probe:
                     # FREEZE: otherwise every VACUUM freezes a few more pages (eagerly, on 18), and
                     # which pages the mix finds frozen changes its WAL; only the first one is costly.
                     self.conn.execute(sql.SQL("VACUUM (FREEZE, INDEX_CLEANUP ON) {}").format(sql.Identifier(t)))
-                _desummarize_brin_tails(self.conn, before)
+                self._desummarize(before)
             except psycopg.errors.InsufficientPrivilege:
                 self.vacuum = False
                 self.notes.append("not allowed to VACUUM the tables: runs start from less comparable pages")
