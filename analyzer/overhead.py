@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from psycopg import sql
 
 from analyzer import sequence_journal
 from analyzer.errors import AnalyzerError
-from analyzer.report.model import WriteOverhead
+from analyzer.report.model import StatementOverhead, WriteOverhead
 from analyzer.writemix import WriteMix, WriteStatement, build_write_mix
 
 __all__ = [
@@ -49,6 +49,7 @@ class MixRun:
     buffers_written: int = 0
     wal_fpi: int = 0
     wal_bytes_own: int = 0  # WAL EXPLAIN attributes to the statements (this backend's, not other sessions')
+    per_write: Mapping[str, tuple[float, int]] = field(default_factory=dict)  # write -> (time ms, own WAL bytes)
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,14 @@ def measure_index_overhead(
     conn: psycopg.Connection, mix: WriteMix, create_sql: str, index_name: str, repetitions: int = 3
 ) -> WriteOverhead:
     """The write overhead of one index (built and dropped here) on `mix`."""
-    return _summarize(measure_runs(conn, mix, [(create_sql, index_name)], repetitions))
+    return _summarize(measure_runs(conn, mix, [(create_sql, index_name)], repetitions), mix)
 
 
 def measure_set_overhead(
     conn: psycopg.Connection, mix: WriteMix, create_sqls: list[tuple[str, str]], repetitions: int = 3
 ) -> WriteOverhead:
     """The write overhead of a set of indexes together; each pair is (create_sql, index_name)."""
-    return _summarize(measure_runs(conn, mix, [_ordered(pair) for pair in create_sqls], repetitions))
+    return _summarize(measure_runs(conn, mix, [_ordered(pair) for pair in create_sqls], repetitions), mix)
 
 
 def _ordered(pair: tuple[str, str]) -> tuple[str, str]:
@@ -139,7 +140,7 @@ def measure_runs(
     return runs
 
 
-def _summarize(runs: OverheadRuns) -> WriteOverhead:
+def _summarize(runs: OverheadRuns, mix: WriteMix | None = None) -> WriteOverhead:
     names = {b.name for b in runs.builds}
     per_build = len(runs.builds) // max(len(runs.with_index), 1)
     sizes = [b.size_bytes for b in runs.builds]
@@ -149,6 +150,7 @@ def _summarize(runs: OverheadRuns) -> WriteOverhead:
         index_size_bytes=sum(sizes[:len(names)]) if sizes else 0,
         build_ms=statistics.median(builds_ms) if builds_ms else 0.0,
         note="; ".join(dict.fromkeys(runs.notes)),
+        mix=mix,
     )
 
 
@@ -159,6 +161,7 @@ def compare_runs(
     index_size_bytes: int = 0,
     build_ms: float = 0.0,
     note: str = "",
+    mix: WriteMix | None = None,
 ) -> WriteOverhead:
     """The overhead of B against A (pure): medians of the paired differences, ratios to A's median."""
     if not without or not with_index:
@@ -193,7 +196,27 @@ def compare_runs(
         index_size_bytes=index_size_bytes,
         build_ms=build_ms,
         repetitions=len(pairs),
+        statements=_per_write(pairs, mix),
     )
+
+
+def _per_write(pairs: Sequence[tuple[MixRun, MixRun]], mix: WriteMix | None) -> tuple[StatementOverhead, ...]:
+    """Each write's own figures (pure): the medians of its paired differences, its runs' median before."""
+    if mix is None:
+        return ()
+    out: list[StatementOverhead] = []
+    for group in mix.groups:
+        before = [a.per_write.get(group, (0.0, 0)) for a, _ in pairs]
+        after = [b.per_write.get(group, (0.0, 0)) for _, b in pairs]
+        out.append(StatementOverhead(
+            write=group, executions=mix.executions(group),
+            time_ms_before=statistics.median(t for t, _ in before),
+            time_ms_delta=statistics.median(b[0] - a[0] for a, b in zip(before, after)),
+            wal_bytes_before=round(statistics.median(w for _, w in before)),
+            wal_bytes_delta=round(statistics.median(b[1] - a[1] for a, b in zip(before, after))),
+            frequency=mix.frequencies.get(group),
+        ))
+    return tuple(out)
 
 
 class _Probe:
@@ -205,6 +228,7 @@ class _Probe:
         self.vacuum = True
         self.checkpoint = True
         self.setval = True
+        self.brin = True
 
     def sequences(self, tables: list[str]) -> dict[str, tuple[int, bool]]:
         """The state of the sequences the tables' columns own (identity, serial), to put back after the run."""
@@ -244,6 +268,16 @@ class _Probe:
                 self.notes.append("not allowed to setval the tables' sequences: they advance with every run")
                 return
 
+    def _desummarize(self, blocks_before: dict[str, int]) -> None:
+        if not self.brin:
+            return
+        try:
+            _desummarize_brin_tails(self.conn, blocks_before)
+        except psycopg.errors.InsufficientPrivilege:
+            self.brin = False
+            self.notes.append("not allowed to desummarize BRIN ranges (needs the index's owner): inserts may "
+                              "update summaries an append-only table would not have yet")
+
     def prepare(self, mix: WriteMix) -> None:
         """VACUUM, plan every statement once, CHECKPOINT: each run starts from the same pages.
 
@@ -253,12 +287,14 @@ class _Probe:
         tables = mix.tables
         if self.vacuum:
             try:
+                before = _heap_blocks(self.conn, sorted(tables))
                 for t in sorted(tables):
                     # INDEX_CLEANUP ON: without it VACUUM may skip the indexes when few pages have dead
                     # rows (PostgreSQL 14+), leaving dead line pointers that make the next run differ.
                     # FREEZE: otherwise every VACUUM freezes a few more pages (eagerly, on 18), and
                     # which pages the mix finds frozen changes its WAL; only the first one is costly.
                     self.conn.execute(sql.SQL("VACUUM (FREEZE, INDEX_CLEANUP ON) {}").format(sql.Identifier(t)))
+                self._desummarize(before)
             except psycopg.errors.InsufficientPrivilege:
                 self.vacuum = False
                 self.notes.append("not allowed to VACUUM the tables: runs start from less comparable pages")
@@ -296,6 +332,7 @@ def _run_mix_once(
 ) -> MixRun:
     dirtied = written = fpi = own = 0
     time_ms = 0.0
+    per_write: dict[str, tuple[float, int]] = {}
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL jit = off")
         upd0, hot0 = _xact_updates(conn, tables)
@@ -304,7 +341,10 @@ def _run_mix_once(
         for stmt in mix.statements:
             plan = _explain(conn, stmt.sql, stmt.params, stmt.label)
             dirtied, written, fpi, time_ms = _add(plan, dirtied, written, fpi, time_ms)
-            own += int(plan["Plan"].get("WAL Bytes", 0))
+            wal = int(plan["Plan"].get("WAL Bytes", 0))
+            own += wal
+            spent, logged = per_write.get(stmt.group_name, (0.0, 0))
+            per_write[stmt.group_name] = (spent + float(plan.get("Execution Time", 0.0)), logged + wal)
         for index in gin_indexes:
             query = sql.SQL("SELECT gin_clean_pending_list({}::regclass)").format(sql.Literal(index))
             plan = _explain(conn, query, None, f"gin_clean_pending_list({index})")
@@ -317,8 +357,40 @@ def _run_mix_once(
     probe.restore_sequences(sequences, used)
     return MixRun(
         wal_bytes=int(row[0]) if row else 0, time_ms=time_ms, buffers_dirtied=dirtied, hot_updates=hot1 - hot0,
-        updates=upd1 - upd0, buffers_written=written, wal_fpi=fpi, wal_bytes_own=own,
+        updates=upd1 - upd0, buffers_written=written, wal_fpi=fpi, wal_bytes_own=own, per_write=per_write,
     )
+
+
+def _heap_blocks(conn: psycopg.Connection, tables: list[str]) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT t, pg_relation_size(to_regclass(quote_ident(t))) / current_setting('block_size')::int "
+        "FROM unnest(%s::text[]) t WHERE to_regclass(quote_ident(t)) IS NOT NULL",
+        (tables,),
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def _desummarize_brin_tails(conn: psycopg.Connection, blocks_before: dict[str, int]) -> None:
+    """Undo what VACUUM's BRIN summarization did to the pages the previous rolled-back run added.
+
+    VACUUM summarizes the block ranges the rolled-back inserts extended the heap into, then
+    truncates those pages away; the next run's inserts land in ranges summarized as empty and
+    update a summary for every row (about 70 bytes of WAL a row), a cost an append-only table
+    does not pay: its ranges past the last one summarized stay unsummarized until a VACUUM.
+    Ranges that start past the heap's end are desummarized, as right after CREATE INDEX.
+    """
+    rows = conn.execute(
+        "SELECT c.relname, i.indexrelid::regclass::text, coalesce(("
+        "  SELECT split_part(o, '=', 2)::int FROM unnest(ic.reloptions) o WHERE o LIKE 'pages_per_range=%%'), 128) "
+        "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
+        "JOIN pg_class c ON c.oid = i.indrelid WHERE am.amname = 'brin' AND c.relname = ANY(%s)",
+        (list(blocks_before),),
+    ).fetchall()
+    after = _heap_blocks(conn, sorted({str(r[0]) for r in rows}))
+    for table, index, per_range in rows:
+        start = -(-after.get(str(table), 0) // int(per_range)) * int(per_range)
+        for block in range(start, blocks_before.get(str(table), 0) + int(per_range), int(per_range)):
+            conn.execute("SELECT brin_desummarize_range(%s::regclass, %s)", (index, block))
 
 
 def _sequence_states(conn: psycopg.Connection, sequences: list[str]) -> dict[str, tuple[int, bool]]:

@@ -11,7 +11,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,8 @@ class Statement:
     positional_sql: str = ""  # $1, $2 placeholders: parseable by the PostgreSQL parser
     modifies_data: bool = False  # parsed at load: INSERT/UPDATE/DELETE/MERGE, a data-modifying CTE, FOR UPDATE
     path: str = ""  # the workload file, so errors found later still name file:line
+    steps: tuple[Statement, ...] = ()  # a write in `steps:` form: run in this order, one parameter set for all
+    calls: int | None = None  # executions per measured run of the write mix (None: shared by weight)
 
     @property
     def location(self) -> str:
@@ -290,7 +292,7 @@ def _build(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int
     if seed_data and schema_sql is None and tables:
         raise WorkloadError(f"{path}: 'tables' declares seeding rules but there is no 'schema' to create")
     queries = _statements(path, data.get("queries", []), "queries", lines)
-    writes = _statements(path, data.get("writes", []), "writes", lines)
+    writes = _writes(path, data.get("writes", []), lines)
     replay_raw = dict(data.get("replay") or {})
     settings = dict(_PLANNER_PINS)
     settings.update({k: _setting_text(v) for k, v in (replay_raw.pop("settings", None) or {}).items()})
@@ -427,6 +429,71 @@ def _statements(
             )
         )
     return tuple(out)
+
+
+def _writes(path: Path, items: list[Mapping[str, Any]], lines: dict[tuple[Any, ...], int]) -> tuple[Statement, ...]:
+    """The `writes:` section: plain statements, or `steps:` run in order in one transaction.
+
+    A write in `steps:` form is one Statement whose `steps` are the statements in order; its
+    own SQL is theirs joined, so everything that reads a write's tables sees all of them.
+    Parameters are declared once for the write and shared by its steps.
+    """
+    parsed = _statements(path, [_write_header(item) for item in items], "writes", lines)
+    out: list[Statement] = []
+    for item, stmt in zip(items, parsed):
+        calls = int(item["calls"]) if "calls" in item else None
+        if "steps" not in item:
+            out.append(replace(stmt, calls=calls))
+            continue
+        out.append(_steps_write(path, item, stmt, calls, lines))
+    return tuple(out)
+
+
+def _write_header(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The item as a plain statement: a steps write checked (name, weight, expect) as its first step."""
+    plain = {k: v for k, v in item.items() if k not in ("steps", "calls")}
+    if "steps" not in item:
+        return plain
+    first = item["steps"][0]
+    text = str(first["sql"] if isinstance(first, dict) else first)
+    try:
+        names = set(convert_named_params(text).names)
+    except ValueError:
+        names = set()
+    params = {k: v for k, v in (item.get("params") or {}).items() if k in names}
+    return plain | {"sql": text, "params": params}
+
+
+def _steps_write(path: Path, item: Mapping[str, Any], stmt: Statement, calls: int | None,
+                 lines: dict[tuple[Any, ...], int]) -> Statement:
+    where = f"{path}:{stmt.line}: write '{stmt.name}'"
+    params = {key: _param_source(where, key, raw) for key, raw in (item.get("params") or {}).items()}
+    steps: list[Statement] = []
+    used: set[str] = set()
+    for i, raw in enumerate(item["steps"]):
+        text = str(raw["sql"] if isinstance(raw, dict) else raw)
+        try:
+            converted = convert_named_params(text)
+        except ValueError as e:
+            raise WorkloadError(f"{where}: steps[{i}]: {e}") from None
+        _guard_statement(f"{where}: steps[{i}]", "writes", converted.positional_sql, True)
+        missing = [p for p in converted.names if p not in params]
+        if missing:
+            raise WorkloadError(f"{where}: steps[{i}] uses :{missing[0]} but params does not define it")
+        used |= set(converted.names)
+        steps.append(replace(
+            stmt, name=f"{stmt.name}[{i + 1}]", sql=text.strip(), params={k: params[k] for k in converted.names},
+            psycopg_sql=converted.psycopg_sql.strip(), param_order=converted.names,
+            positional_sql=converted.positional_sql.strip(),
+        ))
+    unused = [p for p in params if p not in used]
+    if unused:
+        raise WorkloadError(f"{where}: params.{unused[0]} is not used by any step (write it as :{unused[0]})")
+    return replace(
+        stmt, sql=";\n".join(s.sql for s in steps), params=params, steps=tuple(steps), calls=calls,
+        psycopg_sql=";\n".join(s.psycopg_sql for s in steps), param_order=tuple(params),
+        positional_sql=";\n".join(s.positional_sql for s in steps),
+    )
 
 
 def _guard_statement(where: str, section: str, positional_sql: str, declared_write: bool) -> bool:

@@ -1,12 +1,15 @@
 """The write mix whose cost an index adds to: the workload's declared `writes:`, or a synthesized one.
 
-Declared writes run as declared, each as often as its weight says, with parameters sampled like
-a query's. A table no declared write touches gets a synthesized mix: copies of sampled rows
-inserted as new rows (identity and time-default columns take their defaults, unique text columns
-a suffix), updates of the columns the queries filter or sort on, and of one column nothing reads
-(to see HOT updates), each giving rows another sampled row's different value, and deletes. Every
-statement is tried once in a rolled-back transaction when the mix is built; a synthesized
-statement the schema rejects is dropped with a note, a declared one is an error.
+Declared writes run as declared: each `calls` times (else in proportion to its weight),
+parameters sampled like a query's, a write in `steps:` form as its statements in order with
+one parameter set. Each is tried once, as a run will, when the mix is built: one that fails
+is an error, one that touches no row is said, and repeats that find nothing left to do are
+not measured. When `writes:` is declared only the declared writes count. A workload that
+declares none gets a synthesized mix per table: copies of sampled rows inserted as new rows
+(identity and time-default columns take their defaults, unique text columns a suffix), updates
+of the columns the queries filter or sort on, and of one column nothing reads (to see HOT
+updates), each giving rows another sampled row's different value, and deletes; a synthesized
+statement the schema rejects is dropped with a note.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -49,6 +52,18 @@ class WriteStatement:
     sql: sql.SQL | sql.Composed
     params: Mapping[str, Any] | Sequence[Any] = ()
     operations: int = 1  # application writes it stands for: 1 per declared execution, rows when synthesized
+    tables: frozenset[str] = frozenset()  # every table it writes or whose indexes it consults (FK checks)
+    group: str = ""  # the declared write it belongs to (its steps share it); the label when empty
+    first_step: bool = True  # the first statement of one execution of its group
+
+    @property
+    def touches(self) -> frozenset[str]:
+        """Tables whose indexes this statement maintains or probes: its targets and their referencing tables."""
+        return self.tables or frozenset({self.table})
+
+    @property
+    def group_name(self) -> str:
+        return self.group or self.label
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,18 @@ class WriteMix:
     tables: frozenset[str]
     sources: Mapping[str, str]  # table -> "declared" or "synthesized"
     notes: tuple[str, ...] = ()
+    frequencies: Mapping[str, float] = field(default_factory=dict)  # declared group -> weight (queries' scale)
+
+    def executions(self, group: str) -> int:
+        """How many times one run executes the group (its first step), or the rows a synthesized one stands for."""
+        stmts = [s for s in self.statements if s.group_name == group]
+        if group in self.frequencies:
+            return max(sum(1 for s in stmts if s.first_step), 1)
+        return max(sum(s.operations for s in stmts), 1)
+
+    @property
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(s.group_name for s in self.statements))
 
     @property
     def operations(self) -> int:
@@ -88,16 +115,30 @@ def build_write_mix(
     """
     catalog = read_catalog(conn)
     wanted = set(tables) if tables is not None else set(workload.tables) or set(catalog.tables)
-    declared: list[tuple[Statement, set[str]]] = [(w, write_targets(w)) for w in workload.writes]
+    declared: list[tuple[Statement, set[str]]] = [
+        (w, write_targets(w) | referencing_tables(catalog, write_targets(w))) for w in workload.writes
+    ]
     chosen = [(w, targets) for w, targets in declared if targets & wanted]
     statements: list[WriteStatement] = []
     sources: dict[str, str] = {}
     notes: list[str] = []
     if chosen:
-        statements += _declared_statements(conn, [w for w, _ in chosen], seed)
+        declared_statements, declared_notes = _declared_statements(conn, catalog, [w for w, _ in chosen], seed)
+        statements += declared_statements
+        notes += declared_notes
         for _, targets in chosen:
             sources.update({t: "declared" for t in targets})
-    to_synthesize = set() if tables is None and workload.writes else wanted - set(sources)
+    if workload.writes:
+        # the workload says what it writes: a table no declared write touches is not written
+        to_synthesize: set[str] = set()
+        unwritten = sorted(wanted - set(sources))
+        if unwritten:
+            notes.append(f"writes are declared, so only they count: no write touches {', '.join(unwritten)} "
+                         "(writes are synthesized only for workloads that declare none)")
+    else:
+        to_synthesize = wanted
+        if to_synthesize:
+            notes.append("the workload declares no writes: the write mix is synthesized from the schema")
     for name in sorted(to_synthesize):
         table = catalog.tables.get(name)
         if table is None:
@@ -108,7 +149,22 @@ def build_write_mix(
         statements += synthesized
         notes += table_notes
         sources[name] = "synthesized"
-    return WriteMix(statements=tuple(statements), tables=frozenset(sources), sources=sources, notes=tuple(notes))
+    frequencies = {w.name: w.weight for w, _ in chosen}
+    return WriteMix(statements=tuple(statements), tables=frozenset(sources) | {t for s in statements for t in s.touches},
+                    sources=sources, notes=tuple(notes), frequencies=frequencies)
+
+
+def referencing_tables(catalog: Catalog, targets: set[str]) -> set[str]:
+    """Tables with a foreign key to one of `targets` (transitively): a delete or key update there
+    checks (or cascades into) them, so their indexes change what the write costs."""
+    found: set[str] = set()
+    frontier = set(targets)
+    while frontier:
+        nxt = {t.name for t in catalog.tables.values() for fk in t.foreign_keys
+               if fk.ref_table in frontier and t.name not in found | targets}
+        found |= nxt
+        frontier = nxt
+    return found
 
 
 def write_targets(stmt: Statement) -> set[str]:
@@ -132,33 +188,73 @@ def _collect_targets(node: Any, out: set[str]) -> None:
         _collect_targets(cte.ctequery, out)
 
 
-def _declared_statements(conn: psycopg.Connection, writes: list[Statement], seed: int) -> list[WriteStatement]:
-    """Each declared write executed in proportion to its weight (at least once), sampled parameters each time."""
+def _declared_statements(
+    conn: psycopg.Connection, catalog: Catalog, writes: list[Statement], seed: int
+) -> tuple[list[WriteStatement], list[str]]:
+    """Each declared write executed `calls` times (else in proportion to its weight, at least once),
+    sampled parameters each time; a write in `steps:` form runs its steps in order with one parameter set."""
     total = sum(w.weight for w in writes) or 1.0
     out: list[WriteStatement] = []
     for w in writes:
-        count = max(1, round(DECLARED_EXECUTIONS * w.weight / total))
+        count = w.calls or max(1, round(DECLARED_EXECUTIONS * w.weight / total))
         param_sets = sample_param_sets(conn, w, count, seed) if w.params else [{}]
-        table = min(write_targets(w)) if write_targets(w) else "?"
+        targets = write_targets(w)
+        touched = frozenset(targets | referencing_tables(catalog, targets))
+        table = min(targets) if targets else "?"
+        steps = w.steps or (w,)
         for i in range(count):
-            out.append(WriteStatement(f"{w.name}", table, sql.SQL(w.psycopg_sql), param_sets[i % len(param_sets)]))
-    _check_declared(conn, out)
-    return out
+            params = param_sets[i % len(param_sets)]
+            for n, step in enumerate(steps):
+                label = w.name if not w.steps else f"{w.name} step {n + 1}"
+                out.append(WriteStatement(label, table, sql.SQL(step.psycopg_sql), params, tables=touched,
+                                          group=w.name, first_step=n == 0))
+    return _check_declared(conn, out)
 
 
-def _check_declared(conn: psycopg.Connection, statements: list[WriteStatement]) -> None:
-    """Run every distinct declared write once, rolled back: a write that fails here would spoil every run."""
-    seen: set[str] = set()
-    with sequences_put_back(conn, {s.table for s in statements}), conn.transaction(force_rollback=True):
-        for stmt in statements:
-            if stmt.label in seen:
-                continue
-            seen.add(stmt.label)
+def _check_declared(
+    conn: psycopg.Connection, statements: list[WriteStatement]
+) -> tuple[list[WriteStatement], list[str]]:
+    """Run the declared writes once as a measured run will, rolled back: a write that fails here would
+    spoil every run; one that touches no row measures nothing, so it is said; and repeats of a
+    one-shot statement (a purge) that find nothing left to do are not measured as if they worked."""
+    rows: dict[int, int] = {}  # first-step index -> rows the execution touched (all its steps)
+    start = 0
+    tables = {t for s in statements for t in (s.tables or {s.table})}
+    with sequences_put_back(conn, tables), conn.transaction(force_rollback=True):
+        for i, stmt in enumerate(statements):
+            if stmt.first_step:
+                start = i
+                rows[start] = 0
             try:
                 with conn.transaction():
-                    conn.execute(stmt.sql, stmt.params)
+                    cur = conn.execute(stmt.sql, stmt.params)
             except psycopg.Error as e:
                 raise QueryError(f"write '{stmt.label}': {e.diag.message_primary or e}") from None
+            rows[start] += max(cur.rowcount, 0)
+    notes: list[str] = []
+    kept: list[WriteStatement] = []
+    executions: list[list[WriteStatement]] = []
+    for stmt in statements:
+        if stmt.first_step:
+            executions.append([])
+        executions[-1].append(stmt)
+    by_group: dict[str, list[tuple[list[WriteStatement], int]]] = {}
+    index = 0
+    for execution in executions:
+        by_group.setdefault(execution[0].group_name, []).append((execution, rows[index]))
+        index += len(execution)
+    for group, runs in by_group.items():
+        working = [execution for execution, n in runs if n > 0]
+        if not working:
+            notes.append(f"write '{group}' touched no row in {len(runs)} execution(s): it measures nothing "
+                         "(check its parameters, or the order of its steps)")
+            working = [runs[0][0]]
+        elif len(working) < len(runs):
+            notes.append(f"write '{group}': {len(runs) - len(working)} of {len(runs)} executions touched no row "
+                         f"(nothing left to do once it ran): measured {len(working)} time(s), as it does work")
+        for execution in working:
+            kept += execution
+    return kept, notes
 
 
 def _query_columns(workload: Workload, catalog: Catalog, table: str) -> list[str]:

@@ -21,13 +21,18 @@ from typing import Any
 import psycopg
 
 from analyzer.advisor.builds import IndexBuilds
-from analyzer.advisor.candidates import IndexCandidate, generate_candidates
+from analyzer.advisor.candidates import IndexCandidate, generate_candidates, write_candidates
+from analyzer.advisor.correlation import Correlations
 from analyzer.advisor.existing import review_existing_indexes
 from analyzer.advisor.hypothetical import hypopg_installed, screen_hypothetically
+from analyzer.advisor.regressions import remove_regressions, speed_text
 from analyzer.advisor.selection import Proof, Selection, WriteCosts, choose, weighted_saving
+from analyzer.advisor.skipscan import explain_skip_scans
 from analyzer.advisor.sqlshape import TableAccess, analyze_statement
 from analyzer.advisor.stats import TableStats
 from analyzer.advisor.timing import QueryTimer, QueryTiming
+from analyzer.advisor.writecosts import MeasuredWriteCosts
+from analyzer.advisor.writesavers import add_write_savers, merge_candidates, write_accesses
 from analyzer.catalog import read_catalog
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.report.model import (
@@ -65,10 +70,15 @@ def advise(
     stats = TableStats(conn)
     queries = [q for q in workload.queries if q.name in baseline and baseline[q.name].error is None]
     accesses = {q.name: analyze_statement(q.positional_sql, catalog) for q in queries}
+    correlation = Correlations(conn)
     candidates = generate_candidates(
         [(name, a) for name, accs in accesses.items() for a in accs], catalog,
-        stats.fraction, stats.distinct, stats.null_fraction,
+        stats.fraction, stats.distinct, stats.null_fraction, correlation,
     )
+    if may_ddl:
+        candidates = merge_candidates(candidates, write_candidates(
+            *write_accesses(workload, catalog), catalog, stats.fraction, stats.distinct, stats.null_fraction,
+            correlation))
     result = AdvisorResult()
     for q in queries:
         if baseline[q.name].timed_out:
@@ -96,9 +106,15 @@ def advise(
         try:
             proofs = _prove_each(builds, timer, candidates, queries, accesses, baseline, reporter)
             sel = choose(builds, timer, proofs, queries, baseline, costs, reporter)
-            summary = _measure_set(timer, queries, baseline, sel.chosen, reporter)
+            write_reasons = add_write_savers(sel, proofs, costs, reporter)
+            measured = [_measure_set(timer, queries, baseline, sel.chosen, reporter)]  # _remeasure replaces it
+            regressions, _ = remove_regressions(sel, measured[0].after, baseline, lambda: _remeasure(
+                measured, timer, queries, baseline, sel.chosen, reporter))
+            summary = measured[-1]
+            summary.advisor = replace(summary.advisor, regressions=tuple(regressions))
+            explain_skip_scans(sel, proofs, summary.after)
             used |= {n for t in summary.after.values() for n in t.index_names}
-            result.recommendations = _recommendations(proofs, sel, summary.after)
+            result.recommendations = _recommendations(proofs, sel, summary.after, write_reasons)
         finally:
             builds.drop_indexes()
         chosen = [p for p in sel.chosen if p.cand.name not in sel.rejected]
@@ -106,6 +122,8 @@ def advise(
             reporter.message(f"advisor: measuring the write overhead of the {len(chosen)} chosen indexes together")
             overhead = costs.set_overhead([p.cand for p in chosen])
             result.summary = replace(summary.advisor, write_overhead_total=overhead)
+            if isinstance(costs, MeasuredWriteCosts):
+                result.summary = costs.objective(result.summary, overhead)
         else:
             result.summary = summary.advisor
     finally:
@@ -163,12 +181,23 @@ def _prove_each(
     return proofs
 
 
-def _recommendations(proofs: list[Proof], sel: Selection, final: Mapping[str, QueryTiming]) -> list[Recommendation]:
+def _remeasure(measured: list[_SetMeasurement], timer: QueryTimer, queries: list[Statement],
+               baseline: Mapping[str, QueryTiming], chosen: list[Proof], reporter: Reporter) -> dict[str, QueryTiming]:
+    measured[-1] = _measure_set(timer, queries, baseline, chosen, reporter)
+    return measured[-1].after
+
+
+def _recommendations(proofs: list[Proof], sel: Selection, final: Mapping[str, QueryTiming],
+                     write_reasons: Mapping[str, str]) -> list[Recommendation]:
     """Chosen indexes with the speedups measured with the whole set in place; the rest with why not."""
     chosen = {p.cand.name for p in sel.chosen}
     out: list[Recommendation] = []
     for p in sel.chosen:
         users = {n: t for n, t in final.items() if p.cand.name in t.index_names}
+        if p.cand.name in write_reasons:
+            out.append(_recommendation(p, users, sel.baseline, True, write_reasons[p.cand.name],
+                                       sel.overheads.get(p.cand.name)))
+            continue
         if not users:
             sel.rejected[p.cand.name] = "no query used it once the whole set was in place"
             continue
@@ -193,7 +222,7 @@ def _speedup_text(name: str, before: QueryTiming, after: QueryTiming) -> str:
     ratio = before.median_ms / max(after.median_ms, 1e-6)
     if before.timed_out:
         return f"{name} at least {ratio:.1f}x faster (it timed out before)"
-    return f"{name} {ratio:.1f}x faster"
+    return f"{name} {speed_text(before.median_ms, after.median_ms)}"
 
 
 def _recommendation(p: Proof, after: Mapping[str, QueryTiming], baseline: Mapping[str, QueryTiming], chosen: bool,

@@ -4,14 +4,22 @@ Composite btrees put equality columns first (most selective first), then one ran
 then the ORDER BY columns so a LIMIT stops early; keyset row comparisons become the order
 columns. Constant predicates that select a small fraction of the table become the WHERE of
 a partial index. Expressions are indexed exactly as written. Full text, substring/regex,
-JSONB and array operators get GIN. Join columns without a supporting index get one.
+JSONB and array operators get GIN, also restricted to live rows when the query filters on
+`... IS NULL` (soft deletes). Join columns without a supporting index get one, and with the
+one other column a join table returns in the keys (an index-only probe). Ranges on columns
+stored in insertion order (pg_stats.correlation near +-1) get BRIN. Writes add candidates
+too: the predicates of declared UPDATE/DELETE statements, and the referencing columns a
+delete of a parent must check (foreign keys without an index).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+
+from psycopg import sql
 
 from analyzer.advisor.sqlshape import Predicate, TableAccess
 from analyzer.catalog import Catalog
@@ -19,10 +27,13 @@ from analyzer.catalog import Catalog
 PARTIAL_MAX_FRACTION = 0.35  # a partial index pays off when its predicate keeps at most this much
 SPARSE_NULL_FRACTION = 0.5  # a join column that is mostly NULL gets `WHERE col IS NOT NULL`
 MAX_INCLUDE = 3
+BRIN_MIN_CORRELATION = 0.9  # |pg_stats.correlation| at least this: the column follows the physical order
 
 Fraction = Callable[[str, str], float]  # (table, predicate SQL) -> fraction of rows it keeps
 Distinct = Callable[[str, str], float]  # (table, column) -> distinct values (estimate)
 NullFraction = Callable[[str, str], float]
+Correlation = Callable[[str, str], float | None]  # (table, column) -> pg_stats.correlation, None when unknown
+_BARE_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,7 @@ class IndexCandidate:
     extension: str | None = None
     queries: tuple[str, ...] = ()
     reason: str = ""
+    writes: tuple[str, ...] = ()  # declared writes it may speed up (their predicates, foreign-key checks)
 
     @property
     def signature(self) -> str:
@@ -46,22 +58,36 @@ class IndexCandidate:
 
     @property
     def name(self) -> str:
-        """A stable, recognizable name: pga_<table>_<first key>_<hash>."""
+        """A stable, recognizable name: pga_<table>_<first key>_<hash>, lowercase.
+
+        Lowercase because PostgreSQL folds unquoted names: `..._DESC_...` would be created as
+        `..._desc_...` and then not be found under the name the tool remembers.
+        """
         digest = hashlib.sha1(self.signature.encode()).hexdigest()[:8]
         first = "".join(ch if ch.isalnum() else "_" for ch in self.keys[0].strip("()"))[:20].strip("_")
-        return f"pga_{self.table[:20]}_{first}_{digest}"
+        table = "".join(ch if ch.isalnum() else "_" for ch in self.table[:20])
+        return f"pga_{table}_{first}_{digest}".lower()
 
     def ddl(self, name: str | None = None, concurrently: bool = False) -> str:
+        """CREATE INDEX; the index and table names go through psycopg.sql.Identifier when they need quoting."""
         keys = ", ".join(f"{k} {self.opclass}" if self.opclass else k for k in self.keys)
-        sql = f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{name or self.name} ON {self.table}"
+        text = (f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{_identifier(name or self.name)} "
+                f"ON {_identifier(self.table)}")
         if self.method != "btree":
-            sql += f" USING {self.method}"
-        sql += f" ({keys})"
+            text += f" USING {self.method}"
+        text += f" ({keys})"
         if self.include:
-            sql += f" INCLUDE ({', '.join(self.include)})"
+            text += f" INCLUDE ({', '.join(self.include)})"
         if self.where:
-            sql += f" WHERE {self.where}"
-        return sql
+            text += f" WHERE {self.where}"
+        return text
+
+
+def _identifier(name: str) -> str:
+    """A name as SQL: bare when PostgreSQL would read it back unchanged, else quoted by psycopg."""
+    if _BARE_IDENTIFIER.fullmatch(name):
+        return name
+    return sql.Identifier(name).as_string()
 
 
 @dataclass
@@ -83,6 +109,7 @@ def generate_candidates(
     fraction: Fraction,
     distinct: Distinct,
     null_fraction: NullFraction,
+    correlation: Correlation | None = None,
 ) -> list[IndexCandidate]:
     """Candidates for every (query name, table access) pair, deduplicated, existing ones left out."""
     out = _Collector()
@@ -90,10 +117,98 @@ def generate_candidates(
         table = catalog.table(access.table)
         if table is None:
             continue
-        for cand in _for_access(query, access, fraction, distinct, null_fraction, catalog):
+        found = _for_access(query, access, fraction, distinct, null_fraction, catalog)
+        found += _brin_candidates(query, access, correlation)
+        for cand in found:
             if not _served_by_existing(cand, catalog):
                 out.add(cand)
-    return list(out.by_signature.values())
+    return _prefer_narrower(list(out.by_signature.values()))
+
+
+def _prefer_narrower(cands: list[IndexCandidate]) -> list[IndexCandidate]:
+    """Leave out a candidate a cheaper sibling serves as well, for exactly the same queries.
+
+    A GIN index over all rows when every query asking for it filters on live rows (its partial
+    sibling is smaller and soft deletes do not touch it); `(a) INCLUDE (b)` when a join-table
+    candidate `(a, b)` exists (same size, and it also returns rows in b's order).
+    """
+    def same_queries(a: IndexCandidate, b: IndexCandidate) -> bool:
+        return set(a.queries) == set(b.queries)
+
+    dropped: set[str] = set()
+    for c in cands:
+        live_sibling = c.method == "gin" and c.where is None and any(
+            o.method == "gin" and o.where and (o.table, o.keys, o.opclass) == (c.table, c.keys, c.opclass)
+            and same_queries(o, c) for o in cands)
+        two_key_twin = bool(c.include) and c.where is None and any(
+            o.kind == "covering" and not o.include and o.table == c.table and o.keys == c.keys + c.include
+            and set(c.queries) <= set(o.queries) for o in cands)
+        if live_sibling or two_key_twin:
+            dropped.add(c.signature)
+    return [c for c in cands if c.signature not in dropped]
+
+
+def write_candidates(
+    writes: Iterable[tuple[str, TableAccess]],
+    deleted_from: Iterable[tuple[str, str]],
+    catalog: Catalog,
+    fraction: Fraction,
+    distinct: Distinct,
+    null_fraction: NullFraction,
+    correlation: Correlation | None = None,
+) -> list[IndexCandidate]:
+    """Candidates that may speed up declared writes: from their WHERE clauses, and on the referencing
+    columns of every foreign key to a table a write deletes from (each such delete checks them).
+
+    `writes` are (write name, access) pairs of UPDATE/DELETE statements; `deleted_from` (write
+    name, table) pairs. The candidates name the writes, not queries: they earn their place by
+    what they save the write mix (analyzer/advisor/writesavers.py).
+    """
+    out = _Collector()
+    for write, access in writes:
+        if catalog.table(access.table) is None:
+            continue
+        found = _for_access(write, access, fraction, distinct, null_fraction, catalog)
+        found += _brin_candidates(write, access, correlation)
+        for cand in found:
+            if cand.method == "btree" or cand.method == "brin":
+                out.add(replace(cand, queries=(), writes=(write,), reason=f"{cand.reason} (write {write})"))
+    for write, parent in deleted_from:
+        for child in catalog.tables.values():
+            for fk in child.foreign_keys:
+                if fk.ref_table != parent:
+                    continue
+                n = len(fk.columns)
+                if any(tuple(i.columns[:n]) == fk.columns for i in child.indexes):
+                    continue
+                out.add(IndexCandidate(
+                    child.name, fk.columns, "fk", writes=(write,),
+                    reason=(f"foreign key {child.name}({', '.join(fk.columns)}) -> {parent}: every delete from "
+                            f"{parent} ({write}) checks it"),
+                ))
+    return [c for c in out.by_signature.values() if not _served_by_existing(c, catalog)]
+
+
+def _brin_candidates(query: str, a: TableAccess, correlation: Correlation | None) -> list[IndexCandidate]:
+    """BRIN for a range on a column whose values follow the physical row order (append-only time columns).
+
+    A BRIN index keeps one summary per block range: tiny, nearly free to maintain on inserts,
+    and as selective as the physical order is correlated with the column.
+    """
+    if correlation is None:
+        return []
+    found: list[IndexCandidate] = []
+    for p in a.predicates:
+        if p.op != "range" or p.column is None or p.operator == "row":
+            continue
+        corr = correlation(a.table, p.column)
+        if corr is None or abs(corr) < BRIN_MIN_CORRELATION:
+            continue
+        found.append(IndexCandidate(
+            a.table, (p.column,), "brin", method="brin", queries=(query,),
+            reason=f"range on {p.column}, stored in insertion order (correlation {corr:+.2f})",
+        ))
+    return found
 
 
 def _for_access(
@@ -133,6 +248,31 @@ def _for_access(
                 a.table, (p.column,), kind, where=where_join, queries=(query,),
                 reason=f"join on {a.table}.{p.column} = {p.other_table}.{p.other_column}",
             ))
+    found += _join_table_candidates(query, a, eq_keys, catalog)
+    return found
+
+
+def _join_table_candidates(query: str, a: TableAccess, eq_keys: list[str], catalog: Catalog) -> list[IndexCandidate]:
+    """A table probed by one column that returns only one or two narrow others (a join table such as
+    post_tags probed by tag_id for post_id): both in the keys, so the probe is an index-only scan
+    that also returns the rows in key order."""
+    table = catalog.tables[a.table]
+    if len(table.foreign_keys) < 2 and len(table.columns) > 3:
+        return []  # not a join table: INCLUDE covering (above) is the general form
+    probes = [k for k in eq_keys if not k.startswith("(")]
+    probes += [p.column for p in a.predicates if p.op == "join" and p.column is not None and p.column not in probes]
+    found: list[IndexCandidate] = []
+    for probe in probes[:2]:
+        rest = sorted(c for c in a.columns if c != probe)
+        if not 1 <= len(rest) <= 2:
+            continue
+        cols = [table.column(c) for c in rest]
+        if any(c is None or not c.type.startswith(("integer", "bigint", "smallint", "uuid")) for c in cols):
+            continue
+        found.append(IndexCandidate(
+            a.table, (probe, *rest), "covering", queries=(query,),
+            reason=f"probed by {probe}, returns {', '.join(rest)}: both in the keys for an index-only probe",
+        ))
     return found
 
 
@@ -167,6 +307,17 @@ def _order_keys(a: TableAccess, eq: set[str]) -> list[str]:
 
 
 def _gin_candidates(query: str, a: TableAccess) -> list[IndexCandidate]:
+    """GIN for the operators btrees cannot serve; each also restricted to live rows when the query
+    filters on `col IS NULL` (soft deletes): smaller, and a soft delete leaves it alone."""
+    found = _plain_gin_candidates(query, a)
+    live = [p.text for p in a.predicates if p.op == "is_null" and p.constant and p.column is not None]
+    if not live:
+        return found
+    where = " AND ".join(live)
+    return found + [replace(c, where=where, reason=f"{c.reason}; only live rows ({where})") for c in found]
+
+
+def _plain_gin_candidates(query: str, a: TableAccess) -> list[IndexCandidate]:
     found = []
     for p in a.predicates:
         if p.op == "fts" and p.expression is not None:

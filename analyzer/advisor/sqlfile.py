@@ -6,9 +6,16 @@ table, each with a comment block of what was measured; the down file drops them 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from analyzer.report.model import Recommendation
+
+# operator classes that come from an extension, not the core server
+_EXTENSION_OPCLASSES = {
+    "gin_trgm_ops": "pg_trgm", "gist_trgm_ops": "pg_trgm",
+    "gin_btree_ops": "btree_gin", "gist_btree_ops": "btree_gist",
+}
 
 
 def render_indexes_sql(recommendations: Sequence[Recommendation], workload: str) -> str:
@@ -23,6 +30,11 @@ def render_indexes_sql(recommendations: Sequence[Recommendation], workload: str)
         lines.append("-- report.json lists the candidates, unproven. Run with --scratch or --allow-ddl to measure them.")
     elif not chosen:
         lines.append("-- No index is recommended: none made the workload measurably faster.")
+    extensions = required_extensions([r.ddl for r in chosen])
+    for ext in extensions:
+        lines.append(f"CREATE EXTENSION IF NOT EXISTS {ext};")
+    if extensions:
+        lines.append("")
     for r in chosen:
         lines.append(f"-- {r.name} ({r.kind}) on {r.table}: {r.reason}")
         for q in r.queries:
@@ -44,6 +56,17 @@ def render_indexes_down_sql(recommendations: Sequence[Recommendation], workload:
     lines = [f"-- Reverts indexes.sql of workload {workload}.", ""]
     lines += [f"DROP INDEX CONCURRENTLY IF EXISTS {r.name};" for r in reversed(chosen)]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def required_extensions(ddls: Sequence[str]) -> list[str]:
+    """Extensions the statements' operator classes come from (pg_trgm for trigram GIN), in order."""
+    found: list[str] = []
+    for ddl in ddls:
+        for word in re.findall(r"[a-z_]+_ops\b", ddl):
+            ext = _EXTENSION_OPCLASSES.get(word)
+            if ext and ext not in found:
+                found.append(ext)
+    return found
 
 
 def _concurrent(ddl: str) -> str:

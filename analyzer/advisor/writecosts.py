@@ -1,9 +1,17 @@
-"""The advisor's view of write costs: measured on the workload's write mix, weighed against read savings.
+"""The advisor's view of write costs: the write term of the objective, measured on the write mix.
 
-Reads and writes are compared per operation of the whole workload. The read share comes from
-the declared weights of queries and writes; a workload that declares no writes is assumed to
-be 80% reads. An index is rejected when the time it adds per write, times the write share,
-exceeds the weighted time it saves per query, times the read share.
+The objective is the workload's weighted time per operation, reads and writes together
+(docs/advisor.md, "The objective"):
+
+    T = ( sum_q w_q * t_q  +  sum_w f_w * t_w ) / ( sum_q w_q + sum_w f_w )
+
+with w_q a query's declared weight and t_q its measured time, f_w a declared write's weight
+(on the queries' scale) and t_w its time per execution, measured in the rolled-back write mix.
+An index changes T by its read term (queries faster, or slower) plus its write term; the write
+term is signed: an index that speeds up a write (a foreign-key check of a parent delete, a
+purge's range) lowers T. Only the writes a candidate was proposed for can gain (candidates.
+write_candidates); a lower time of any other write with the index is noise, counted as zero. Without declared writes the mix is synthesized and writes are taken
+to be DEFAULT_WRITE_SHARE of the operations, spread over the synthesized rows.
 """
 
 from __future__ import annotations
@@ -15,12 +23,12 @@ import psycopg
 
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.overhead import measure_index_overhead, measure_set_overhead
-from analyzer.report.model import WriteOverhead
+from analyzer.report.model import AdvisorSummary, StatementOverhead, WriteOverhead
 from analyzer.workload import Workload
 from analyzer.writemix import WriteMix, build_write_mix
 
-DEFAULT_READ_SHARE = 0.8
-INDEX_REPETITIONS = 1  # per candidate: WAL bytes, the primary figure, repeat to the byte
+DEFAULT_READ_SHARE = 0.8  # a workload that declares no writes: 80% of operations are reads
+INDEX_REPETITIONS = 3  # per candidate: the median of 3 paired time differences (one is noise on a busy server)
 SET_REPETITIONS = 2  # the chosen set: interleaved without/with runs, for a time figure with a spread
 
 
@@ -30,47 +38,128 @@ class MeasuredWriteCosts:
 
     conn: psycopg.Connection
     mix: WriteMix
-    read_share: float
+    read_weight: float  # sum of the queries' weights
+    write_weight: float  # sum of the declared writes' weights (or the assumed share's equivalent)
+
+    @property
+    def read_share(self) -> float:
+        total = self.read_weight + self.write_weight
+        return self.read_weight / total if total else 1.0
 
     def index_overhead(self, cand: IndexCandidate) -> WriteOverhead | None:
-        """Measured on the writes to the index's own table: the rest of the mix cannot change."""
-        mix = _writes_to(self.mix, cand.table)
+        """Measured on the writes that maintain or probe the index's table: the rest of the mix cannot change."""
+        mix = writes_touching(self.mix, cand.table)
         if not mix.statements:
             return None
-        return measure_index_overhead(self.conn, mix, cand.ddl(), cand.name, INDEX_REPETITIONS)
+        overhead = measure_index_overhead(self.conn, mix, cand.ddl(), cand.name, INDEX_REPETITIONS)
+        return replace(overhead, statements=tuple(replace(s, can_gain=s.write in cand.writes)
+                                                  for s in overhead.statements))
 
     def set_overhead(self, cands: Sequence[IndexCandidate]) -> WriteOverhead | None:
+        if not self.mix.statements:
+            return None
         return measure_set_overhead(self.conn, self.mix, [(c.ddl(), c.name) for c in cands], SET_REPETITIONS)
 
+    def write_delta(self, overhead: WriteOverhead) -> float:
+        """The write term's change, in ms per operation of the whole workload (signed: < 0 is a gain)."""
+        return write_term_delta(overhead, self.read_weight, self.write_weight)
+
+    def write_gain(self, overhead: WriteOverhead) -> float:
+        """What the index saves the writes, in the selection's unit: weighted ms per query (< 0: a cost)."""
+        return -self.write_delta(overhead) * (self.read_weight + self.write_weight) / (self.read_weight or 1.0)
+
     def outweighs(self, overhead: WriteOverhead, saving_ms: float) -> str | None:
-        return write_cost_verdict(overhead, saving_ms, self.read_share, max(self.mix.operations, 1))
+        return write_cost_verdict(overhead, saving_ms, self.read_weight, self.write_weight)
+
+    def objective(self, summary: AdvisorSummary, overhead: WriteOverhead | None) -> AdvisorSummary:
+        """The summary with the objective's write and total terms before and after the set."""
+        return objective_figures(summary, overhead, self.read_weight, self.write_weight)
 
 
-def _writes_to(mix: WriteMix, table: str) -> WriteMix:
-    statements = tuple(st for st in mix.statements if st.table == table)
-    return replace(mix, statements=statements, tables=frozenset({table}) if statements else frozenset(),
-                   sources={t: src for t, src in mix.sources.items() if t == table})
+def objective_figures(summary: AdvisorSummary, overhead: WriteOverhead | None, read_weight: float,
+                      write_weight: float) -> AdvisorSummary:
+    """Weighted ms per write and per operation (reads and writes) before and after (pure)."""
+    if overhead is None or not overhead.statements or not write_weight:
+        return summary
+    rows = sum(s.executions for s in overhead.statements if s.frequency is None)
+
+    def weight(s: StatementOverhead) -> float:
+        return s.frequency if s.frequency is not None else write_weight * s.executions / max(rows, 1)
+
+    before = sum(weight(s) * s.time_ms_before / max(s.executions, 1) for s in overhead.statements) / write_weight
+    after = sum(weight(s) * (s.time_ms_before + s.time_ms_delta) / max(s.executions, 1)
+                for s in overhead.statements) / write_weight
+    total = read_weight + write_weight
+    return replace(
+        summary, weighted_write_ms_before=before, weighted_write_ms_after=after,
+        weighted_total_ms_before=(summary.weighted_ms_before * read_weight + before * write_weight) / total,
+        weighted_total_ms_after=(summary.weighted_ms_after * read_weight + after * write_weight) / total,
+    )
 
 
-def write_cost_verdict(overhead: WriteOverhead, saving_ms: float, read_share: float, operations: int) -> str | None:
-    """A sentence when the index costs writes more than it saves reads (pure), else None."""
-    per_write_ms = max(overhead.time_ms_median, 0.0) / operations
-    cost = per_write_ms * (1 - read_share)
-    gain = saving_ms * read_share
+def writes_touching(mix: WriteMix, table: str) -> WriteMix:
+    """The executions of the writes that maintain or probe `table`'s indexes (all steps of each)."""
+    groups = {st.group_name for st in mix.statements if table in st.touches}
+    statements = tuple(st for st in mix.statements if st.group_name in groups)
+    return replace(mix, statements=statements,
+                   tables=frozenset(t for st in statements for t in st.touches),
+                   sources={t: src for t, src in mix.sources.items() if any(t in st.touches for st in statements)})
+
+
+def write_term_delta(overhead: WriteOverhead, read_weight: float, write_weight: float) -> float:
+    """Change of the objective's write term (pure), ms per operation of the workload.
+
+    Declared writes: sum of f_w * (time change per execution). Synthesized statements stand for
+    `executions` rows each; writes being `write_weight` of the operations, each row weighs
+    write_weight / (all synthesized rows).
+    """
+    total = read_weight + write_weight
+    if not total:
+        return 0.0
+    synthesized_rows = sum(s.executions for s in overhead.statements if s.frequency is None)
+    term = 0.0
+    for s in overhead.statements:
+        delta = s.time_ms_delta if s.can_gain else max(s.time_ms_delta, 0.0)
+        per_execution = delta / max(s.executions, 1)
+        if s.frequency is not None:
+            term += s.frequency * per_execution
+        elif synthesized_rows:
+            term += write_weight * s.executions / synthesized_rows * per_execution
+    return term / total
+
+
+def write_cost_verdict(overhead: WriteOverhead, saving_ms: float, read_weight: float,
+                       write_weight: float) -> str | None:
+    """A sentence when the index costs the writes more than it saves the reads (pure), else None.
+
+    `saving_ms` is weighted read time per query (the selection's unit); both sides are brought to
+    ms per operation of the whole workload, reads and writes together.
+    """
+    total = read_weight + write_weight
+    if not total:
+        return None
+    cost = write_term_delta(overhead, read_weight, write_weight)
+    gain = saving_ms * read_weight / total
     if cost <= gain:
         return None
-    return (f"its write cost (+{per_write_ms:.3f} ms per write, {overhead.wal_ratio:+.1%} WAL) outweighs the "
-            f"{saving_ms:.3f} ms it saves per query at {read_share:.0%} reads")
+    worst = max(overhead.statements, key=lambda s: s.time_ms_delta / max(s.executions, 1), default=None)
+    detail = (f"{worst.write} +{worst.time_ms_delta / max(worst.executions, 1):.3f} ms per execution, "
+              if worst is not None else "")
+    return (f"its write cost ({detail}{overhead.wal_ratio:+.1%} WAL: +{cost:.4f} ms per operation of the workload) "
+            f"outweighs the {gain:.4f} ms per operation it saves the reads "
+            f"({read_weight / total:.0%} of operations are reads)")
 
 
 def measured_write_costs(
     conn: psycopg.Connection, workload: Workload, seed: int, candidates: Sequence[IndexCandidate]
 ) -> MeasuredWriteCosts:
-    """The workload's declared writes on the candidates' tables (else a mix synthesized from the schema
-    that updates the columns the candidates cover), ready to measure."""
+    """The workload's declared writes that touch the candidates' tables (or, when it declares none, a mix
+    synthesized from the schema that updates the columns the candidates cover), ready to measure."""
     reads = sum(q.weight for q in workload.queries)
-    writes = sum(w.weight for w in workload.writes)
-    share = reads / (reads + writes) if workload.writes and reads + writes > 0 else DEFAULT_READ_SHARE
+    if workload.writes:
+        writes = sum(w.weight for w in workload.writes)
+    else:
+        writes = reads * (1 - DEFAULT_READ_SHARE) / DEFAULT_READ_SHARE
     covered: dict[str, list[str]] = {}
     for c in candidates:
         cols = covered.setdefault(c.table, [])
@@ -79,4 +168,4 @@ def measured_write_costs(
             if not name.startswith("(") and name not in cols:
                 cols.append(name)
     mix = build_write_mix(conn, workload, set(covered), seed, update_columns=covered)
-    return MeasuredWriteCosts(conn, mix, share)
+    return MeasuredWriteCosts(conn, mix, reads, writes)

@@ -119,6 +119,9 @@ def _print_advice(report: RunReport, console: Console) -> None:
             line += f"; write cost {w.wal_ratio:+.0%} WAL, {w.time_ratio:+.0%} time"
             if w.hot_updates_lost:
                 line += f", {w.hot_updates_lost:,} HOT updates lost"
+        if a.weighted_total_ms_before is not None and a.weighted_total_ms_after is not None:
+            line += (f"; reads+writes {a.weighted_total_ms_before:,.2f} → {a.weighted_total_ms_after:,.2f} ms per "
+                     "operation")
         if rejected:
             line += f" ({rejected} candidate{'s' if rejected != 1 else ''} rejected)"
         console.print(line, highlight=False)

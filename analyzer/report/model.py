@@ -106,6 +106,20 @@ class QueryReport:
 
 
 @dataclass(frozen=True)
+class StatementOverhead:
+    """One write of the mix (a declared write, all its steps) with and without the index, per run."""
+
+    write: str
+    executions: int  # per run (rows, for a synthesized statement)
+    time_ms_before: float
+    time_ms_delta: float  # median of the paired differences; negative when the index makes it faster
+    wal_bytes_before: int = 0
+    wal_bytes_delta: int = 0
+    frequency: float | None = None  # the declared weight (the queries' scale); None when synthesized
+    can_gain: bool = True  # False: the index cannot serve this write (a gain would be noise), counted as >= 0
+
+
+@dataclass(frozen=True)
 class WriteOverhead:
     """What an index (or a set of them) costs the write mix, measured against the mix without it."""
 
@@ -126,6 +140,7 @@ class WriteOverhead:
     index_size_bytes: int = 0  # the index (or the set) right after its build
     build_ms: float = 0.0
     repetitions: int = 0  # paired A/B runs behind the medians
+    statements: tuple[StatementOverhead, ...] = ()  # per write of the mix, for the objective's write term
 
 
 @dataclass(frozen=True)
@@ -175,6 +190,16 @@ class ExistingIndexNote:
 
 
 @dataclass(frozen=True)
+class Regression:
+    """A difference from the baseline report that fails the run unless accepted."""
+
+    query: str
+    kind: str  # plan, buffers, time, missing; advisor: slower with the recommended set
+    detail: str
+    accepted: bool = False
+
+
+@dataclass(frozen=True)
 class AdvisorSummary:
     """The recommended set judged on the whole workload, measured."""
 
@@ -183,16 +208,12 @@ class AdvisorSummary:
     weighted_speedup: float
     write_overhead_total: WriteOverhead | None = None
     queries: tuple[QuerySpeedup, ...] = ()  # every query with the whole set in place (plan_after included)
-
-
-@dataclass(frozen=True)
-class Regression:
-    """A difference from the baseline report that fails the run unless accepted."""
-
-    query: str
-    kind: str  # plan, buffers, time, missing
-    detail: str
-    accepted: bool = False
+    regressions: tuple[Regression, ...] = ()  # queries the final set makes >10% slower (none removal could cure)
+    # the objective's other terms (docs/advisor.md): ms per write, and per operation of reads and writes
+    weighted_write_ms_before: float | None = None
+    weighted_write_ms_after: float | None = None
+    weighted_total_ms_before: float | None = None
+    weighted_total_ms_after: float | None = None
 
 
 @dataclass(frozen=True)

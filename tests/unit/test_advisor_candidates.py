@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 
@@ -10,9 +11,9 @@ from analyzer.advisor.candidates import IndexCandidate, generate_candidates
 from analyzer.advisor.existing import review_existing_indexes
 from analyzer.advisor.sqlfile import render_indexes_down_sql, render_indexes_sql
 from analyzer.advisor.sqlshape import analyze_statement
-from analyzer.advisor.writecosts import write_cost_verdict
+from analyzer.advisor.writecosts import write_cost_verdict, write_term_delta
 from analyzer.catalog import Catalog, Column, Constraint, ForeignKey, Index, Table
-from analyzer.report.model import QuerySpeedup, Recommendation, WriteOverhead
+from analyzer.report.model import QuerySpeedup, Recommendation, StatementOverhead, WriteOverhead
 
 
 def _col(name: str, type_: str = "bigint", not_null: bool = True) -> Column:
@@ -340,21 +341,149 @@ def test_existing_unique_and_partial_indexes_are_not_redundant() -> None:
 
 # write costs
 
-def _overhead(time_ms: float) -> WriteOverhead:
-    return WriteOverhead(wal_bytes=100_000, wal_ratio=0.3, buffers_dirtied=50, time_ms_median=time_ms,
-                         time_ratio=0.2)
+def _overhead(*writes: tuple[str, int, float, float | None]) -> WriteOverhead:
+    """(write, executions per run, time change per run, declared weight or None when synthesized)."""
+    return WriteOverhead(
+        wal_bytes=100_000, wal_ratio=0.3, buffers_dirtied=50, time_ms_median=sum(w[2] for w in writes),
+        time_ratio=0.2,
+        statements=tuple(StatementOverhead(write=w, executions=n, time_ms_before=10.0, time_ms_delta=d, frequency=f)
+                         for w, n, d, f in writes),
+    )
 
 
 def test_write_cost_verdict_accepts_a_cheap_index() -> None:
-    # 10 ms over 100 writes = 0.1 ms per write, x 0.2 write share = 0.02 < 5 ms x 0.8
-    assert write_cost_verdict(_overhead(10.0), saving_ms=5.0, read_share=0.8, operations=100) is None
+    # 10 ms over 100 executions = 0.1 ms per write, x 20 weight / 100 = 0.02 < 5 ms x 80 / 100
+    assert write_cost_verdict(_overhead(("w", 100, 10.0, 20.0)), saving_ms=5.0, read_weight=80, write_weight=20) is None
 
 
 def test_write_cost_verdict_rejects_when_writes_dominate() -> None:
-    verdict = write_cost_verdict(_overhead(500.0), saving_ms=0.1, read_share=0.1, operations=100)
+    verdict = write_cost_verdict(_overhead(("w", 100, 500.0, 90.0)), saving_ms=0.1, read_weight=10, write_weight=90)
     assert verdict is not None
-    assert "+5.000 ms per write" in verdict and "+30.0% WAL" in verdict and "at 10% reads" in verdict
+    assert "w +5.000 ms per execution" in verdict and "+30.0% WAL" in verdict and "10% of operations are reads" in verdict
 
 
-def test_write_cost_verdict_ignores_negative_time_noise() -> None:
-    assert write_cost_verdict(_overhead(-3.0), saving_ms=0.0, read_share=0.0, operations=10) is None
+def test_a_write_that_gets_faster_is_a_gain_not_a_zero() -> None:
+    """A purge 40 ms faster per execution at weight 1 against 99 of reads: -0.4 ms per operation."""
+    overhead = _overhead(("purge", 1, -40.0, 1.0), ("insert", 10, 1.0, 9.0))
+    delta = write_term_delta(overhead, read_weight=90, write_weight=10)
+    assert delta == pytest.approx((-40.0 + 9.0 * 0.1) / 100)
+    assert write_cost_verdict(overhead, saving_ms=0.0, read_weight=90, write_weight=10) is None
+
+
+def test_each_write_counts_by_its_frequency_not_by_its_executions_per_run() -> None:
+    """A bulk insert run once per run weighs what its weight says, not 1/100 of the mix."""
+    rare_bulk = _overhead(("bulk", 1, 50.0, 1.0), ("single", 99, 0.99, 99.0))
+    assert write_term_delta(rare_bulk, 100, 100) == pytest.approx((50.0 + 0.99) / 200)
+
+
+def test_synthesized_rows_share_the_assumed_write_weight() -> None:
+    overhead = _overhead(("insert t", 200, 20.0, None), ("delete t", 200, 0.0, None))
+    # 25 write weight over 400 rows, 0.1 ms per inserted row: 25 * 200/400 * 0.1 / 125
+    assert write_term_delta(overhead, 100, 25) == pytest.approx(25 * 0.5 * 0.1 / 125)
+
+
+# candidate kinds of issue 14: BRIN, live-row GIN, join tables, write candidates, names
+
+def _with_correlation(sql: str, corr: float) -> list[IndexCandidate]:
+    cat = _catalog()
+    accesses = [("q", a) for a in analyze_statement(sql, cat)]
+    return generate_candidates(accesses, cat, _fraction, _distinct, _nulls, lambda t, c: corr if c == "created_at" else 0.0)
+
+
+def test_a_range_on_a_column_in_insertion_order_gets_a_brin_candidate() -> None:
+    sql = "SELECT count(*) FROM events WHERE created_at >= $1 AND created_at < $2"
+    brin = [c for c in _with_correlation(sql, 0.99) if c.method == "brin"]
+    assert [c.ddl() for c in brin] == [f"CREATE INDEX {brin[0].name} ON events USING brin (created_at)"]
+    assert "correlation +0.99" in brin[0].reason
+    assert not [c for c in _with_correlation(sql, 0.3) if c.method == "brin"]
+
+
+def test_a_trigram_search_on_live_rows_gets_only_the_partial_gin() -> None:
+    cands = _candidates("SELECT id FROM events WHERE message ILIKE '%' || $1 || '%' AND deleted_at IS NULL")
+    gin = [c for c in cands if c.method == "gin"]
+    assert [(c.keys, c.opclass, c.where) for c in gin] == [(("message",), "gin_trgm_ops", "deleted_at IS NULL")]
+
+
+def test_a_trigram_search_over_all_rows_keeps_the_full_gin() -> None:
+    gin = [c for c in _candidates("SELECT id FROM events WHERE message ILIKE '%' || $1 || '%'") if c.method == "gin"]
+    assert [c.where for c in gin] == [None]
+
+
+def _join_catalog() -> Catalog:
+    base = _catalog()
+    posts = Table("posts", (_col("id"), _col("title", "text")),
+                  constraints=(Constraint("posts_pkey", "posts", "p", ("id",), "PRIMARY KEY (id)"),),
+                  indexes=(_index("posts_pkey", "posts", ("id",), unique=True, primary=True),))
+    post_tags = Table(
+        "post_tags", (_col("post_id"), _col("tag_id")),
+        constraints=(Constraint("post_tags_pkey", "post_tags", "p", ("post_id", "tag_id"), "PRIMARY KEY"),),
+        foreign_keys=(ForeignKey("f1", "post_tags", ("post_id",), "posts", ("id",), ""),
+                      ForeignKey("f2", "post_tags", ("tag_id",), "tenants", ("id",), "")),
+        indexes=(_index("post_tags_pkey", "post_tags", ("post_id", "tag_id"), unique=True, primary=True),),
+    )
+    return Catalog({**base.tables, "posts": posts, "post_tags": post_tags})
+
+
+def test_a_join_table_probed_by_one_column_gets_both_in_the_keys() -> None:
+    cat = _join_catalog()
+    cands = _candidates("SELECT p.title FROM post_tags pt JOIN posts p ON p.id = pt.post_id WHERE pt.tag_id = $1", cat)
+    on_join = [c for c in cands if c.table == "post_tags"]
+    assert ("tag_id", "post_id") in [c.keys for c in on_join if c.kind == "covering"]
+    assert not [c for c in on_join if c.include]  # (tag_id) INCLUDE (post_id) is the same index, less useful
+
+
+def test_a_delete_from_a_parent_proposes_the_unindexed_foreign_key() -> None:
+    from analyzer.advisor.candidates import write_candidates
+
+    cat = _catalog()
+    cands = write_candidates([], [("purge_tenant", "tenants")], cat, _fraction, _distinct, _nulls)
+    assert [(c.table, c.keys, c.kind, c.writes, c.queries) for c in cands] == [
+        ("events", ("tenant_id",), "fk", ("purge_tenant",), ())]
+    indexed = _catalog({"events": (_index("events_tenant", "events", ("tenant_id",)),)})
+    assert write_candidates([], [("purge_tenant", "tenants")], indexed, _fraction, _distinct, _nulls) == []
+
+
+def test_a_descending_key_gives_a_lowercase_name_the_server_keeps() -> None:
+    cand = IndexCandidate("Orders", ("o_totalprice DESC", "id"), "btree")
+    assert cand.name == cand.name.lower() and "desc" in cand.name
+    assert cand.ddl() == f'CREATE INDEX {cand.name} ON "Orders" (o_totalprice DESC, id)'
+
+
+def test_indexes_sql_creates_the_extensions_its_indexes_need() -> None:
+    rec = Recommendation(name="pga_t_x", ddl="CREATE INDEX pga_t_x ON t USING gin (title gin_trgm_ops)", table="t",
+                         kind="gin", chosen=True, reason="r", proven=True)
+    text = render_indexes_sql([rec], "w")
+    assert text.index("CREATE EXTENSION IF NOT EXISTS pg_trgm;") < text.index("CREATE INDEX CONCURRENTLY")
+    plain = replace(rec, ddl="CREATE INDEX pga_t_x ON t (title)")
+    assert "EXTENSION" not in render_indexes_sql([plain], "w")
+
+
+def test_speed_text_says_slower_not_a_fraction_faster() -> None:
+    from analyzer.advisor.regressions import speed_text
+
+    assert speed_text(10.0, 2.0) == "5.0x faster"
+    assert speed_text(351.0, 2151.0) == "6.1x slower"
+
+
+def test_the_summary_carries_the_objective_before_and_after() -> None:
+    from analyzer.advisor.writecosts import objective_figures
+    from analyzer.report.model import AdvisorSummary
+
+    summary = AdvisorSummary(weighted_ms_before=10.0, weighted_ms_after=1.0, weighted_speedup=10.0)
+    overhead = _overhead(("insert", 10, 2.0, 30.0))  # 10 executions, 10 ms before, +2 ms with the set
+    out = objective_figures(summary, overhead, read_weight=70, write_weight=30)
+    assert out.weighted_write_ms_before == pytest.approx(1.0) and out.weighted_write_ms_after == pytest.approx(1.2)
+    assert out.weighted_total_ms_before == pytest.approx((10.0 * 70 + 1.0 * 30) / 100)
+    assert out.weighted_total_ms_after == pytest.approx((1.0 * 70 + 1.2 * 30) / 100)
+
+
+def test_skip_scans_are_found_by_their_index_searches() -> None:
+    from analyzer.advisor.skipscan import skip_scans
+
+    plan = [{"Plan": {"Node Type": "Nested Loop", "Plans": [
+        {"Node Type": "Index Scan", "Index Name": "pga_events_tenant_id_cd8fab4f", "Index Searches": 41,
+         "Actual Loops": 1},
+        {"Node Type": "Index Scan", "Index Name": "devices_pkey", "Index Searches": 50, "Actual Loops": 50},
+    ]}}]
+    assert skip_scans(plan) == {"pga_events_tenant_id_cd8fab4f": 41}
+    assert skip_scans([{"Plan": {"Node Type": "Index Scan", "Index Name": "x", "Index Searches": 1}}]) == {}

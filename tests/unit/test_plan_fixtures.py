@@ -14,7 +14,12 @@ import pytest
 
 from analyzer.plan import SCAN_TYPES, parse_explain, plan_shape
 from analyzer.report.model import (
-    CheckOutcome, QueryReport, RunReport, ServerInfo, report_from_json, report_to_json,
+    CheckOutcome,
+    QueryReport,
+    RunReport,
+    ServerInfo,
+    report_from_json,
+    report_to_json,
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "explain"

@@ -64,3 +64,44 @@ def test_unknown_expectation_key_names_the_query(tmp_path: Path) -> None:
     with pytest.raises(WorkloadError) as info:
         load_workload(_write(tmp_path, body))
     assert "query 'a'" in str(info.value) and "max_msec" in str(info.value)
+
+
+STEPS = """
+name: w
+queries:
+  - name: q
+    sql: SELECT 1
+writes:
+  - name: purge
+    weight: 2
+    calls: 1
+    params:
+      id: 5
+      day: {values: ['2025-01-01']}
+    steps:
+      - DELETE FROM notes WHERE task_id = :id
+      - sql: DELETE FROM tasks WHERE id = :id AND created_at < CAST(:day AS date)
+"""
+
+
+def test_a_write_in_steps_keeps_its_statements_in_order_with_shared_parameters(tmp_path: Path) -> None:
+    (purge,) = load_workload(_write(tmp_path, STEPS)).writes
+    assert purge.calls == 1 and purge.weight == 2.0
+    assert [s.psycopg_sql for s in purge.steps] == [
+        "DELETE FROM notes WHERE task_id = %(id)s",
+        "DELETE FROM tasks WHERE id = %(id)s AND created_at < CAST(%(day)s AS date)",
+    ]
+    assert set(purge.params) == {"id", "day"} and list(purge.steps[0].params) == ["id"]
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (("      day: {values: ['2025-01-01']}\n", "      day: {values: ['2025-01-01']}\n      unused: 1\n"),
+     "params.unused is not used by any step"),
+    (("      - DELETE FROM notes WHERE task_id = :id", "      - SELECT * FROM notes WHERE task_id = :id"),
+     "write 'purge': sql reads only"),
+    (("      - sql: DELETE FROM tasks", "      - sql: SELECT * FROM tasks"), "write 'purge': steps[1]: sql reads only"),
+    (("    calls: 1\n", "    calls: 0\n"), "calls"),
+])
+def test_a_bad_steps_write_is_refused_naming_it(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    with pytest.raises(WorkloadError, match=expected.replace("[", r"\[").replace("]", r"\]")):
+        load_workload(_write(tmp_path, STEPS.replace(*change)))

@@ -1,0 +1,129 @@
+"""Indexes chosen for what they save the writes: foreign-key checks of parent deletes, purges' ranges.
+
+The greedy selection picks indexes by what they save the queries; an index no query uses can
+still lower the objective when a declared write runs faster with it (a `DELETE FROM tasks`
+checks every table referencing tasks; without an index on the referencing column each check
+scans that table). Such candidates come from the writes (candidates.write_candidates); here
+each is measured on the write mix, the signed write term of the objective decides, and the
+winners join the set. The step runs after the greedy pass, on the set it chose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Protocol, runtime_checkable
+
+import pglast
+
+from analyzer.advisor.candidates import IndexCandidate
+from analyzer.advisor.selection import Proof, Selection
+from analyzer.advisor.sqlshape import TableAccess, analyze_statement
+from analyzer.catalog import Catalog
+from analyzer.progress import Reporter
+from analyzer.report.model import WriteOverhead
+from analyzer.workload import Statement, Workload
+
+
+@runtime_checkable
+class WriteGains(Protocol):
+    """Write costs that can say what an index saves the writes (MeasuredWriteCosts)."""
+
+    def index_overhead(self, cand: IndexCandidate) -> WriteOverhead | None: ...
+
+    def write_gain(self, overhead: WriteOverhead) -> float:
+        """Weighted ms per query the writes save with the index (negative: they pay)."""
+        ...
+
+
+def write_accesses(workload: Workload, catalog: Catalog) -> tuple[list[tuple[str, TableAccess]], list[tuple[str, str]]]:
+    """The target accesses of the declared UPDATE/DELETE statements (steps too) with their WHERE, and the
+    (write, table) pairs of every DELETE (whose foreign-key checks an index on the referencing side serves)."""
+    accesses: list[tuple[str, TableAccess]] = []
+    deleted: list[tuple[str, str]] = []
+    for w in workload.writes:
+        for step in w.steps or (w,):
+            targets = _delete_targets(step)
+            deleted += [(w.name, t) for t in sorted(targets)]
+            try:
+                found = analyze_statement(step.positional_sql, catalog)
+            except Exception:  # noqa: BLE001, S112 - a write the shape reader cannot follow adds no candidate
+                continue
+            accesses += [(w.name, a) for a in found if a.predicates]
+    return accesses, list(dict.fromkeys(deleted))
+
+
+def _delete_targets(stmt: Statement) -> set[str]:
+    out: set[str] = set()
+    try:
+        tree = pglast.parse_sql(stmt.positional_sql)
+    except pglast.parser.ParseError:
+        return out
+    for raw in tree:
+        _collect_deletes(raw.stmt, out)
+    return out
+
+
+def _collect_deletes(node: Any, out: set[str]) -> None:
+    if type(node).__name__ == "DeleteStmt" and getattr(node, "relation", None) is not None:
+        out.add(node.relation.relname)
+    with_clause = getattr(node, "withClause", None)
+    for cte in (with_clause.ctes or ()) if with_clause is not None else ():
+        _collect_deletes(cte.ctequery, out)
+
+
+def merge_candidates(for_queries: Sequence[IndexCandidate], for_writes: Sequence[IndexCandidate]) -> list[IndexCandidate]:
+    """One candidate per definition: a write's candidate that a query also asked for keeps the query's and
+    names the write too."""
+    by_signature = {c.signature: c for c in for_queries}
+    for c in for_writes:
+        old = by_signature.get(c.signature)
+        by_signature[c.signature] = c if old is None else replace(old, writes=tuple(dict.fromkeys(old.writes + c.writes)))
+    return list(by_signature.values())
+
+
+def add_write_savers(sel: Selection, proofs: Sequence[Proof], costs: object, reporter: Reporter) -> dict[str, str]:
+    """Measure each write candidate the greedy pass left out on the write mix; keep those whose write
+    gain (plus what they still save the queries) clears the selection's threshold. Returns the reason
+    line of each one kept."""
+    if not isinstance(costs, WriteGains):
+        return {}
+    chosen = {p.cand.name for p in sel.chosen}
+    todo = [p for p in proofs if p.cand.writes and p.cand.name not in chosen and p.failure is None]
+    reasons: dict[str, str] = {}
+    if not todo:
+        return reasons
+    reporter.start("advisor: indexes that speed up writes", len(todo))
+    try:
+        for p in todo:
+            overhead = costs.index_overhead(p.cand)
+            reporter.advance()
+            if overhead is None:
+                continue
+            sel.overheads[p.cand.name] = overhead
+            gain = costs.write_gain(overhead) + max(sel.estimate(p), 0.0)
+            threshold = sel.threshold()
+            faster = sorted((s for s in overhead.statements if s.time_ms_delta < 0 and s.can_gain),
+                            key=lambda s: s.time_ms_delta * (s.frequency or 1.0))
+            if gain < threshold or not faster:
+                if not p.after:
+                    sel.rejected[p.cand.name] = (f"for the writes: saves {gain:.3f} ms of weighted time per query "
+                                                 f"(measured on the write mix), below the {threshold:.3f} ms threshold")
+                continue
+            p.built = sel.builds.build(p.cand)
+            sel.chosen.append(p)
+            sel.rejected.pop(p.cand.name, None)
+            reasons[p.cand.name] = (
+                f"speeds up the writes by {gain:.3f} ms of weighted time per query: "
+                + ", ".join(_write_speedup(s.write, s.time_ms_before, s.time_ms_before + s.time_ms_delta, s.executions)
+                            for s in faster[:3])
+            )
+    finally:
+        reporter.finish()
+    return reasons
+
+
+def _write_speedup(write: str, before_ms: float, after_ms: float, executions: int) -> str:
+    per_before, per_after = before_ms / max(executions, 1), after_ms / max(executions, 1)
+    ratio = per_before / max(per_after, 1e-6)
+    return f"{write} {per_before:.2f} -> {per_after:.2f} ms per execution ({ratio:.1f}x faster)"
