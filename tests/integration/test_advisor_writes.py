@@ -156,7 +156,7 @@ def test_a_data_modifying_cte_is_charged_to_every_table_it_writes(tasks_db: str,
 # 2.-4. the advisor
 
 def _advise(dsn: str, workload: Path, out: Path) -> dict[str, Any]:
-    code = main(["advise", str(workload), "--dsn", dsn, "--allow-ddl", "--out", str(out), "--quiet"])
+    code = main(["advise", str(workload), "--dsn", dsn, "--allow-ddl", "--allow-writes", "--out", str(out), "--quiet"])
     assert code == 0
     report: dict[str, Any] = json.loads((out / "report.json").read_text())
     return report

@@ -18,7 +18,7 @@ SCALE = 0.005
 
 def test_event_log_runs_end_to_end(fresh_db: str, tmp_path: Path) -> None:
     out = tmp_path / "ev"
-    code = main(["run", str(EVENT_LOG), "--dsn", fresh_db, "--allow-ddl", "--scale", str(SCALE), "--out", str(out),
+    code = main(["run", str(EVENT_LOG), "--dsn", fresh_db, "--allow-ddl", "--allow-writes", "--scale", str(SCALE), "--out", str(out),
                  "--no-advise", "--quiet"])
     assert code in (0, 1)
     workload = load_workload(EVENT_LOG)

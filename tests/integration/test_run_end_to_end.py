@@ -34,7 +34,7 @@ def seeded_run(tmp_path_factory: pytest.TempPathFactory, server_dsn: str, reques
     """One small-scale run into a fresh database, kept for the assertions below."""
     fresh = request.getfixturevalue("fresh_db_module")
     out = tmp_path_factory.mktemp("run")
-    code = main(["run", str(PM), "--dsn", fresh, "--allow-ddl", "--scale", str(SCALE), "--out", str(out), "--quiet"])
+    code = main(["run", str(PM), "--dsn", fresh, "--allow-ddl", "--allow-writes", "--scale", str(SCALE), "--out", str(out), "--quiet"])
     return code, out, fresh
 
 
