@@ -203,11 +203,7 @@ def prepare_data(
                 "in a scratch database, or --allow-ddl to create them in this one"
             )
         reporter.message("creating the schema")
-        try:
-            with conn.transaction():
-                conn.execute(workload.schema_sql)
-        except psycopg.Error as e:
-            raise AnalyzerError(f"{workload.path}: schema: {e.diag.message_primary or e}") from None
+        create_schema(session, workload)
     elif missing:
         raise TargetError(f"{session.target.dsn_masked}: tables {', '.join(missing)} do not exist and the workload has no schema")
     else:
@@ -218,7 +214,20 @@ def prepare_data(
                 "(--replace re-seeds them)"
             )
             return SeedSummary(scale=scale, seed=seed, seconds=0.0, skipped="tables already hold rows")
-    return seed_workload(conn, workload, scale=scale, seed=seed, mode=options.seed_mode, reporter=reporter)
+    summary = seed_workload(conn, workload, scale=scale, seed=seed, mode=options.seed_mode, reporter=reporter)
+    notes.extend(f"seed: {n}" for n in summary.notes)
+    return summary
+
+
+def create_schema(session: Session, workload: Workload) -> None:
+    """Run the workload's DDL on a connection of its own: a pg_dump file sets the search_path to ''
+    (`set_config('search_path', '', false)`), and the tool's session must keep its own."""
+    assert workload.schema_sql is not None
+    try:
+        with connect(session.conninfo, dsn_masked=session.target.dsn_masked) as ddl, ddl.transaction():
+            ddl.execute(workload.schema_sql)
+    except psycopg.Error as e:
+        raise AnalyzerError(f"{workload.path}: schema: {e.diag.message_primary or e}") from None
 
 
 def _has_rows(conn: psycopg.Connection, table: str) -> bool:

@@ -162,7 +162,70 @@ def generate(rule: Rule, ctx: Context, n: int | None = None) -> Col:
     if rule.null_fraction > 0 and not handles_own_nulls:
         mask = exact_fraction(ctx.rng(rule.column, "nulls"), n, rule.null_fraction)
         col.nulls = mask if col.nulls is None else (col.nulls | mask)
+    if any(rule.options.get(m) for m in ("nulls_with", "nulls_without", "required_without", "at_least")):
+        col = _related(rule, ctx, col, n)
+    if rule.options.get("max_length") is not None or rule.options.get("min_length") is not None:
+        col = _fit_length(rule, col)
     return col
+
+
+def _other(rule: Rule, ctx: Context, name: str, n: int) -> Col:
+    other = ctx.cols.get(name)
+    if other is None or len(other) != n:
+        raise SeedError(f"{rule.where}: depends on {name}, which has no values here")
+    return other
+
+
+def _related(rule: Rule, ctx: Context, col: Col, n: int) -> Col:
+    """Multi-column CHECK forms: NULL together, exactly one of two, and `a <= b`."""
+    opts = rule.options
+    if opts.get("nulls_with"):
+        col.nulls = _other(rule, ctx, str(opts["nulls_with"]), n).null_mask().copy()
+    if opts.get("nulls_without"):
+        col.nulls = ~_other(rule, ctx, str(opts["nulls_without"]), n).null_mask()
+    if opts.get("required_without"):
+        other_nulls = _other(rule, ctx, str(opts["required_without"]), n).null_mask()
+        col.nulls = col.null_mask() & ~other_nulls
+    if opts.get("at_least"):
+        low = _other(rule, ctx, str(opts["at_least"]), n)
+        values = np.asarray(col.values)
+        base = np.asarray(low.values)
+        if values.dtype.kind == "M":
+            base = base.astype(values.dtype)
+            step = np.timedelta64(1, "s") if opts.get("strict") else np.timedelta64(0, "s")
+        elif values.dtype.kind in "iu":
+            base = base.astype(values.dtype)
+            step = 1 if opts.get("strict") else 0  # type: ignore[assignment]
+        elif values.dtype.kind == "f":
+            base = base.astype(values.dtype)
+            step = 0.01 if opts.get("strict") else 0.0  # type: ignore[assignment]
+        else:
+            raise SeedError(f"{rule.where}: at_least needs numbers or times, {rule.column} is {col.kind}")
+        both = ~low.null_mask()
+        out = values.copy()
+        out[both] = np.maximum(values[both], base[both] + step)
+        col = Col(col.kind, out, nulls=col.nulls, parent_rows=col.parent_rows)
+    return col
+
+
+def _fit_length(rule: Rule, col: Col) -> Col:
+    """Text cut to `max_length` and padded to `min_length` (varchar(n), CHECK (length(x) ...))."""
+    if col.kind not in (TEXT,):
+        return col
+    hi = rule.options.get("max_length")
+    lo = int(rule.options.get("min_length") or 0)
+
+    def fit(values: np.ndarray) -> np.ndarray:
+        out = np.asarray([str(v) for v in values], dtype=object)
+        if hi is not None:
+            out = np.asarray([v[: int(hi)] for v in out], dtype=object)
+        if lo:
+            out = np.asarray([v if len(v) >= lo else v + "x" * (lo - len(v)) for v in out], dtype=object)
+        return out
+
+    if col.pool is not None and col.codes is not None and col._values is None:
+        return Col(col.kind, None, nulls=col.nulls, parent_rows=col.parent_rows, pool=fit(col.pool), codes=col.codes)
+    return Col(col.kind, fit(col.values), nulls=col.nulls, parent_rows=col.parent_rows)
 
 
 def exact_fraction(rng: np.random.Generator, n: int, fraction: float) -> np.ndarray:
@@ -277,6 +340,9 @@ def _gen_int(rule: Rule, ctx: Context, n: int) -> Col:
     if hi < lo:
         raise SeedError(f"{rule.where}: max {hi} is below min {lo}")
     rng = ctx.rng(rule.column)
+    ranges = rule.options.get("ranges")
+    if ranges and not rule.unique:
+        return Col(INT, _in_ranges(rng, [(float(a), float(b)) for a, b in ranges], n, integer=True).astype(np.int64))
     if rule.unique:
         if hi - lo + 1 < n:
             raise SeedError(f"{rule.where}: unique is impossible: {hi - lo + 1} values in [{lo}, {hi}] for {n} rows")
@@ -338,18 +404,47 @@ def _time_bounds(rule: Rule) -> tuple[float, float]:
 
 
 def _instants(rule: Rule, ctx: Context, n: int) -> np.ndarray:
-    """Epoch seconds between start and end; `shape: recent` puts more rows near the end."""
-    start, end = _time_bounds(rule)
+    """Epoch seconds between start and end; `shape: recent` puts more rows near the end.
+
+    `ranges: [[start, end), ...]` (partition bounds) replaces start and end: a range is drawn
+    in proportion to its width, then an instant inside it; `ordered: true` sorts the instants,
+    so an append-only table's physical order follows its time column.
+    """
     rng = ctx.rng(rule.column)
-    u = rng.random(n)
-    if rule.options.get("shape") == "recent":
-        u = np.sqrt(u)
-    secs = start + u * (end - start)
+    ranges = rule.options.get("ranges")
+    if ranges:
+        spans = [
+            (parse_instant(rule.where, a, DEFAULT_START).timestamp(), parse_instant(rule.where, b, DEFAULT_END).timestamp())
+            for a, b in ranges
+        ]
+        secs = _in_ranges(rng, spans, n, integer=False)
+    else:
+        start, end = _time_bounds(rule)
+        u = rng.random(n)
+        if rule.options.get("shape") == "recent":
+            u = np.sqrt(u)
+        secs = start + u * (end - start)
     if rule.options.get("time_of_day") == "business":
         day = np.floor(secs / 86400) * 86400
         hours = np.clip(rng.normal(13.0, 2.5, n), 7.0, 20.0)
         secs = day + hours * 3600
+    if rule.options.get("ordered"):
+        secs = np.sort(secs)
     return secs
+
+
+def _in_ranges(rng: np.random.Generator, spans: list[tuple[float, float]], n: int, *, integer: bool) -> np.ndarray:
+    """Values in half-open ranges [a, b), each range drawn in proportion to its width."""
+    spans = [(a, b) for a, b in spans if b > a]
+    if not spans:
+        raise SeedError("no non-empty range to generate in")
+    widths = np.asarray([b - a for a, b in spans], dtype=np.float64)
+    which = sample_weighted(rng, widths, n)
+    lows = np.asarray([a for a, _ in spans])[which]
+    if integer:
+        return np.asarray(lows + np.floor(rng.random(n) * widths[which]))
+    # stay a microsecond inside the upper bound, which belongs to the next partition
+    return np.asarray(lows + rng.random(n) * np.maximum(widths[which] - 1e-6, 0))
 
 
 def _gen_timestamp(rule: Rule, ctx: Context, n: int) -> Col:
@@ -712,6 +807,16 @@ def _gen_after(rule: Rule, ctx: Context, n: int) -> Col:
     return Col(kind, values, nulls=nulls)
 
 
+def _gen_vector(rule: Rule, ctx: Context, n: int) -> Col:
+    """pgvector values: unit vectors of `vector: dims` dimensions, as '[x,y,...]' text."""
+    dims = int(rule.arg)
+    rng = ctx.rng(rule.column)
+    v = rng.normal(0, 1, (n, dims))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    text = np.asarray(["[" + ",".join(f"{x:.4f}" for x in row) + "]" for row in v], dtype=object)
+    return Col(TEXT, text)
+
+
 def _gen_default(rule: Rule, ctx: Context, n: int) -> Col:
     raise SeedError(f"{rule.where}: a 'default' column is left to the database and is not generated")
 
@@ -720,7 +825,7 @@ _GENERATORS: dict[str, Callable[[Rule, Context, int], Col]] = {
     "value": _gen_value, "sequence": _gen_sequence, "int": _gen_int, "numeric": _gen_numeric,
     "bool": _gen_bool, "choice": _gen_choice, "timestamp": _gen_timestamp, "date": _gen_date,
     "uuid": _gen_uuid, "faker": _gen_faker, "text": _gen_text, "json": _gen_json, "array": _gen_array,
-    "ref": _gen_ref, "copy": _gen_copy, "after": _gen_after, "default": _gen_default,
+    "ref": _gen_ref, "copy": _gen_copy, "after": _gen_after, "default": _gen_default, "vector": _gen_vector,
 }
 
 

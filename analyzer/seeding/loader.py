@@ -29,7 +29,8 @@ from analyzer.progress import Reporter, SilentReporter
 from analyzer.report.model import ColumnStats, SeedSummary, TableSeed
 from analyzer.seeding.copy_format import HEADER, TRAILER, binary_rows, csv_chunk
 from analyzer.seeding.generators import Col, Context, TableData, generate
-from analyzer.seeding.rules import Rule, infer_rule, parse_rule
+from analyzer.seeding.inference import infer_table
+from analyzer.seeding.rules import Rule, parse_rule
 from analyzer.workload import TableRule, Workload
 
 COPY_CHUNK_ROWS = 50_000
@@ -54,6 +55,7 @@ class SeedPlan:
     """Every seeded table in generation order."""
 
     tables: tuple[TablePlan, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()  # what the report should say about inferred values (NULL references)
 
     @property
     def order(self) -> list[str]:
@@ -101,13 +103,78 @@ def seed_workload(
             reporter.message("validating foreign keys")
             _restore_constraints(conn, foreign_keys)
             _sync_sequences(conn, catalog, plan.order)
+        reporter.message("vacuuming")
+        settle_tables(conn, plan.order)
     except SeedError as e:
         text = str(e)
         raise SeedError(text if text.startswith(str(workload.path)) else f"{workload.path}: {text}") from None
+    rule_text = {tp.table.name: {r.column: describe_rule(r) for r in tp.rules} for tp in plan.tables}
     tables = tuple(
-        replace(t, columns=column_stats(conn, t.table, list(workload.tables[t.table].columns))) for t in seeded
+        replace(t, columns=column_stats(conn, t.table, [c.name for c in catalog.tables[t.table].columns if not c.generated],
+                                        rule_text.get(t.table, {})))
+        for t in seeded
     )
-    return SeedSummary(scale=scale, seed=seed, seconds=time.perf_counter() - started, tables=tables)
+    return SeedSummary(scale=scale, seed=seed, seconds=time.perf_counter() - started, tables=tables, notes=plan.notes)
+
+
+def settle_tables(conn: psycopg.Connection, tables: list[str]) -> None:
+    """VACUUM (ANALYZE) the loaded tables, as production tables are settled: the visibility map is
+    set, so index-only scans do not fetch from the heap. VACUUM cannot run in a transaction block."""
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        for name in tables:
+            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
+        return
+    autocommit = conn.autocommit
+    conn.autocommit = True
+    try:
+        for name in tables:
+            conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(name)))
+    finally:
+        conn.autocommit = autocommit
+
+
+def describe_rule(rule: Rule) -> str:
+    """A rule as one line of YAML flow style, for the report and `seed --explain`."""
+    import yaml
+
+    return yaml.safe_dump(rule_to_yaml(rule), default_flow_style=True, width=10_000, sort_keys=False).strip()
+
+
+def rule_to_yaml(rule: Rule) -> object:
+    """The YAML form of a rule (the inverse of parse_rule), so an inferred rule can be pasted and edited."""
+    if rule.kind == "value":
+        return rule.arg
+    arg: object = rule.arg
+    if rule.kind == "choice":
+        values, weights = rule.arg
+        if len({round(w, 9) for w in weights}) == 1:
+            arg = list(values)
+        else:
+            total = sum(round(w, 4) for w in weights)
+            rounded = [round(w, 4) for w in weights]
+            rounded[0] = round(rounded[0] + 1 - total, 4)
+            arg = dict(zip(values, rounded, strict=True))
+    elif rule.kind == "json":
+        arg = {k: rule_to_yaml(v) for k, v in rule.arg.items()}
+    elif rule.kind == "array":
+        arg = rule_to_yaml(rule.arg)
+    out: dict[str, object] = {rule.kind: arg}
+    if rule.null_fraction:
+        out["null_fraction"] = rule.null_fraction
+    if rule.unique:
+        out["unique"] = True
+    if rule.distinct is not None:
+        out["distinct"] = rule.distinct
+    if rule.distribution != "uniform":
+        out["distribution"] = rule.distribution
+        if rule.distribution == "zipf":
+            out["s"] = rule.s
+    if rule.mean is not None:
+        out["mean"] = rule.mean
+    if rule.sd is not None:
+        out["sd"] = rule.sd
+    out.update({k: v for k, v in rule.options.items() if k not in out})
+    return out
 
 
 def plan_seeding(catalog: Catalog, workload: Workload, scale: float) -> SeedPlan:
@@ -118,7 +185,18 @@ def plan_seeding(catalog: Catalog, workload: Workload, scale: float) -> SeedPlan
                 f"{workload.path}:{rule.line}: tables.{name}: no such table in the schema "
                 f"(tables: {', '.join(sorted(catalog.tables)) or 'none'})"
             )
-    rules = {name: _column_plan(catalog.tables[name], rule) for name, rule in workload.tables.items()}
+    for name, rule in workload.tables.items():
+        parent = catalog.tables[name].partition_of
+        if parent is not None:
+            raise SeedError(
+                f"{workload.path}:{rule.line}: tables.{name}: is a partition of {parent}: seed {parent}, "
+                "rows go to their partitions"
+            )
+    notes: list[str] = []
+    seeded = set(workload.tables)
+    rules = {
+        name: _column_plan(catalog, catalog.tables[name], rule, seeded, notes) for name, rule in workload.tables.items()
+    }
     _check_references(catalog, rules)
     order, deferred = load_order(rules)
     plans = []
@@ -132,7 +210,7 @@ def plan_seeding(catalog: Catalog, workload: Workload, scale: float) -> SeedPlan
                 unique_groups=groups, deferred=tuple(sorted(deferred.get(name, ()))), scale=scale,
             )
         )
-    return SeedPlan(tuple(plans))
+    return SeedPlan(tuple(plans), notes=tuple(notes))
 
 
 def load_order(rules: dict[str, dict[str, Rule]]) -> tuple[list[str], dict[str, set[str]]]:
@@ -186,7 +264,7 @@ def _dependents(rules: dict[str, Rule], column: str) -> set[str]:
     return found
 
 
-def _column_plan(table: Table, rule: TableRule) -> dict[str, Rule]:
+def _column_plan(catalog: Catalog, table: Table, rule: TableRule, seeded: set[str], notes: list[str]) -> dict[str, Rule]:
     """The rule of every written column: declared, else inferred from the catalog."""
     declared = {name: parse_rule(table.name, name, raw) for name, raw in rule.columns.items()}
     for name, r in declared.items():
@@ -198,13 +276,15 @@ def _column_plan(table: Table, rule: TableRule) -> dict[str, Rule]:
             )
         if column.generated and r.kind != "default":
             raise SeedError(f"{r.where}: a generated column is computed by the server and cannot be seeded")
+    inference = infer_table(table, catalog, declared, seeded)
+    notes.extend(inference.notes)
     rules: dict[str, Rule] = {}
     for column in table.columns:
-        inferred = declared.get(column.name) or infer_rule(table, column)
-        if inferred is None or inferred.kind == "default":
+        found = inference.rules.get(column.name)
+        if found is None or found.kind == "default":
             continue
-        r = inferred
-        if any(u == (column.name,) for u in table.unique_sets) and not r.unique and r.kind != "sequence":
+        r = found
+        if any(u == (column.name,) for u in table.unique_sets) and not r.unique and r.kind not in ("sequence", "copy"):
             r = replace(r, unique=True)
         rules[column.name] = r
     for columns in _composite_unique_sets(table, rule):
@@ -314,9 +394,11 @@ def _drop_constraints(
     restore_keys: list[sql.Composed] = []
     restore_indexes: list[sql.Composed] = []
     restore_fks: list[sql.Composed] = []
+    dropped: set[tuple[str, str]] = set()
     for table in catalog.tables.values():
-        for fk in table.foreign_keys:
-            if fk.table in seeded or fk.ref_table in seeded:
+        for fk in table.foreign_keys:  # a parent lists its partitions' keys too: each is dropped once
+            if (fk.table in seeded or fk.ref_table in seeded) and (fk.table, fk.name) not in dropped:
+                dropped.add((fk.table, fk.name))
                 conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(fk.table), sql.Identifier(fk.name)))
                 restore_fks.append(
                     sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
@@ -326,7 +408,8 @@ def _drop_constraints(
     for name in order:
         table = catalog.tables[name]
         for con in table.constraints:
-            if con.kind in ("p", "u"):
+            # A view grouping by a key depends on it: it stays, and the rows are checked as they arrive.
+            if con.kind in ("p", "u") and not con.has_dependents:
                 conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(name), sql.Identifier(con.name)))
                 restore_keys.append(
                     sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
@@ -449,32 +532,89 @@ def _generate_rules(ctx: Context, rules: list[Rule], groups: tuple[tuple[str, ..
     for r in rules:
         if r.column in ctx.cols:
             continue
-        group = next((g for g in groups if r.column in g), None)
-        if group is not None:
-            ctx.cols.update(_generate_unique_group(group, by_column, ctx, ctx.n))
+        component = _group_component(r.column, groups)
+        if component:
+            ctx.cols.update(_generate_unique_group(component, by_column, ctx, ctx.n))
             continue
         ctx.cols[r.column] = generate(r, ctx)
 
 
-def _generate_unique_group(group: tuple[str, ...], rules: dict[str, Rule], ctx: Context, n: int) -> dict[str, Col]:
-    """Columns unique together (memberships (org_id, user_id)): oversample, keep first occurrences."""
-    if any(rules[c].unique for c in group):  # one unique column makes the combination unique
-        return {c: generate(rules[c], ctx, n) for c in group}
+def _group_component(column: str, groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    """The unique sets connected to `column` through shared columns: generated together, so that
+    making one set unique never regenerates a column another set relies on."""
+    found: list[tuple[str, ...]] = []
+    columns = {column}
+    changed = True
+    while changed:
+        changed = False
+        for g in groups:
+            if g not in found and columns & set(g):
+                found.append(g)
+                columns |= set(g)
+                changed = True
+    return found
+
+
+def _trivially_unique(rule: Rule) -> bool:
+    return rule.unique or rule.kind in ("sequence", "uuid")
+
+
+def _generate_unique_group(
+    groups: list[tuple[str, ...]], rules: dict[str, Rule], ctx: Context, n: int
+) -> dict[str, Col]:
+    """Columns unique together (memberships (org_id, user_id)): oversample, keep rows that are the
+    first occurrence in every set. A set with a unique column (or a sequence) is unique already."""
+    columns = list(dict.fromkeys(c for g in groups for c in g))
+    missing = [c for c in columns if c not in rules]
+    if missing:
+        raise SeedError(f"tables.{ctx.table}: unique ({', '.join(groups[0])}) names {missing[0]}, which is not generated")
+    open_groups = [g for g in groups if not any(_trivially_unique(rules[c]) for c in g)]
+    order = _group_order(columns, rules, ctx)
+    if not open_groups:
+        out: dict[str, Col] = {}
+        for c in order:
+            out[c] = ctx.cols[c] = generate(rules[c], ctx, n)
+        return out
     factor = 1.25
     kept = 0
     for _ in range(6):
         m = int(n * factor) + 16
-        cols = {c: generate(rules[c], ctx, m) for c in group}
-        frame = pd.DataFrame({c: cols[c].codes if cols[c].codes is not None else cols[c].values for c in group})
-        keep = np.flatnonzero(~frame.duplicated().to_numpy())
+        cols: dict[str, Col] = {}
+        for c in order:  # later columns may depend on earlier ones (after, copy): same row count
+            cols[c] = ctx.cols[c] = generate(rules[c], ctx, m)
+        ok = np.ones(m, dtype=bool)
+        for g in open_groups:
+            frame = pd.DataFrame({c: cols[c].codes if cols[c].codes is not None else cols[c].values for c in g})
+            ok &= ~frame.duplicated().to_numpy()
+        keep = np.flatnonzero(ok)
         kept = len(keep)
+        for c in order:
+            del ctx.cols[c]
         if kept >= n:
             return {c: col.take(keep[:n]) for c, col in cols.items()}
         factor *= 2
+    group = open_groups[0]
     raise SeedError(
         f"tables.{ctx.table}.columns.{','.join(group)}: unique ({', '.join(group)}) is impossible for {n} rows: "
         f"the rules give only about {kept} distinct combinations"
     )
+
+
+def _group_order(columns: list[str], rules: dict[str, Rule], ctx: Context) -> list[str]:
+    """Group columns with the ones they depend on first."""
+    ordered: list[str] = []
+
+    def visit(c: str) -> None:
+        if c in ordered:
+            return
+        for d in rules[c].depends_on():
+            if d in columns:
+                visit(d)
+        ordered.append(c)
+
+    for c in columns:
+        visit(c)
+    return ordered
 
 
 class CopyWorker:
@@ -557,15 +697,18 @@ def copy_table(conn: psycopg.Connection, tp: TablePlan, data: TableData, reporte
         reporter.finish()
 
 
-def column_stats(conn: psycopg.Connection, table: str, columns: list[str]) -> tuple[ColumnStats, ...]:
-    """pg_stats of the declared columns, for the report and the statistics tests."""
+def column_stats(
+    conn: psycopg.Connection, table: str, columns: list[str], rules: dict[str, str] | None = None
+) -> tuple[ColumnStats, ...]:
+    """pg_stats of every column with the rule that produced it, for the report and the statistics tests."""
     if not columns:
         return ()
+    rules = rules or {}
     rows = conn.execute(
         """
         SELECT attname, n_distinct, null_frac,
                coalesce(most_common_vals::text, '{}'), coalesce(most_common_freqs, '{}')
-        FROM pg_stats WHERE schemaname = 'public' AND tablename = %s AND attname = ANY(%s)
+        FROM pg_stats WHERE schemaname = current_schema() AND tablename = %s AND attname = ANY(%s)
         """,
         (table, columns),
     ).fetchall()
@@ -576,6 +719,7 @@ def column_stats(conn: psycopg.Connection, table: str, columns: list[str]) -> tu
             ColumnStats(
                 column=attname, n_distinct=float(n_distinct), null_frac=float(null_frac),
                 most_common_vals=tuple(mcv), most_common_freqs=tuple(float(f) for f in list(freqs)[:5]),
+                rule=rules.get(attname, "default (left to the server)"),
             )
         )
     order = {c: i for i, c in enumerate(columns)}
