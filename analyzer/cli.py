@@ -262,6 +262,8 @@ def _cmd_seed(args: argparse.Namespace, out: Console, reporter: RichReporter) ->
     for t in seeding.tables:
         rate = t.rows / t.seconds if t.seconds else 0
         out.print(f"{t.table:<20} {t.rows:>12,} rows  {t.seconds:7.2f} s  {rate:>12,.0f} rows/s")
+    for note in seeding.notes:
+        out.print(f"note: {note}")
     out.print(f"seeded in {seeding.seconds:.1f} s (scale {seeding.scale:g}, seed {seeding.seed})")
     if report.server.target == "embedded":
         out.print("[dim]the embedded server is removed at exit: use --dsn to keep the data[/dim]")

@@ -481,11 +481,10 @@ def _lifecycle(table: Table, rules: dict[str, Rule], declared: dict[str, Rule], 
     staged = [(c, s) for c, s in times if s is not None]
     if not staged:
         return
-    in_key = {col for u in table.unique_sets for col in u}
     anchor, anchor_stage = min(staged, key=lambda cs: cs[1])
     anchor_rule = rules[anchor.name]
     sequential_key = any(r.kind == "sequence" for r in rules.values())
-    if sequential_key and anchor.name not in fixed and anchor.name not in in_key:
+    if sequential_key and anchor.name not in fixed:
         # rows arrive in time order in an append-only table: ids and times rise together
         rules[anchor.name] = replace(anchor_rule, options={**anchor_rule.options, "ordered": True},
                                      null_fraction=0.0 if anchor.not_null else anchor_rule.null_fraction)
