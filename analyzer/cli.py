@@ -105,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed", help="create the schema where absent and seed it, without replaying")
     target_options(seed)
+    seed.add_argument("--explain", action="store_true", help="print the rules seeding would use (YAML to paste), seed nothing")
 
     overhead = sub.add_parser("overhead", help="measure what proposed indexes cost the workload's writes")
     target_options(overhead)
@@ -248,6 +249,11 @@ def _cmd_baseline_save(args: argparse.Namespace, out: Console) -> int:
 def _cmd_seed(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
     from analyzer.runner import run_workload
 
+    if args.explain:
+        from analyzer.runner import explain_seeding
+
+        print(explain_seeding(_options(args, replay=False), reporter), end="")
+        return EXIT_OK
     report = run_workload(_options(args, replay=False), reporter)
     seeding = report.seeding
     if seeding is not None and seeding.skipped == "tables already hold rows":

@@ -27,7 +27,7 @@ from analyzer.advisor.timing import summarize
 from analyzer.advisor.writecosts import measured_write_costs
 from analyzer.catalog import read_catalog, server_info, table_row_estimates
 from analyzer.checks import QueryRun, evaluate_expectations, run_builtin_checks
-from analyzer.errors import AnalyzerError, TargetError
+from analyzer.errors import AnalyzerError, SeedError, TargetError
 from analyzer.params import sample_param_sets
 from analyzer.privileges import explain_privileges, read_privileges
 from analyzer.progress import Reporter, SilentReporter
@@ -40,7 +40,7 @@ from analyzer.replay import (
     validate_statement,
 )
 from analyzer.report.model import CheckOutcome, QueryReport, RunReport, SeedSummary, ServerInfo
-from analyzer.seeding.loader import seed_workload
+from analyzer.seeding.loader import explain_plan, plan_seeding, seed_workload
 from analyzer.targets import Target, connect, open_target
 from analyzer.workload import Statement, Workload, load_workload
 
@@ -217,6 +217,31 @@ def prepare_data(
     summary = seed_workload(conn, workload, scale=scale, seed=seed, mode=options.seed_mode, reporter=reporter)
     notes.extend(f"seed: {n}" for n in summary.notes)
     return summary
+
+
+def explain_seeding(options: RunOptions, reporter: Reporter | None = None) -> str:
+    """The rules seeding would use, as YAML to paste into the workload; creates the schema where
+    it is absent (a scratch database or the embedded server) but writes no rows."""
+    reporter = reporter or SilentReporter()
+    workload = load_workload(options.workload_path)
+    scale = options.scale if options.scale is not None else workload.scale
+    with open_session(options, uuid.uuid4().hex[:12], reporter) as session:
+        catalog = read_catalog(session.conn)
+        missing = [t for t in workload.tables if t not in catalog.tables]
+        if missing and workload.schema_sql is not None and len(missing) == len(workload.tables):
+            if not session.may_ddl:
+                raise TargetError(
+                    f"{session.target.dsn_masked}: the workload's tables do not exist here; pass --scratch "
+                    "to explain in a scratch database, or --allow-ddl to create them in this one"
+                )
+            create_schema(session, workload)
+            catalog = read_catalog(session.conn)
+        try:
+            plan = plan_seeding(catalog, workload, scale)
+        except SeedError as e:
+            text = str(e)
+            raise SeedError(text if text.startswith(str(workload.path)) else f"{workload.path}: {text}") from None
+    return explain_plan(plan, workload)
 
 
 def create_schema(session: Session, workload: Workload) -> None:

@@ -30,7 +30,7 @@ _STAGES: tuple[tuple[int, tuple[str, ...]], ...] = (
     (0, ("creat", "insert", "regist", "signup", "signed_up", "join", "open", "submit", "request", "order",
          "book", "plac", "issu", "rent", "enrol", "invit", "import", "receiv", "record", "log", "occur", "event")),
     (1, ("start", "begin", "accept", "approv", "confirm", "assign", "schedul", "publish", "activ", "verif",
-         "pay", "process", "ship", "sent", "send", "dispatch", "bill", "charg", "invoic", "check_in", "checkin")),
+         "pay", "paid", "process", "ship", "sent", "send", "dispatch", "bill", "charg", "invoic", "check_in", "checkin")),
     (2, ("deliver", "return", "complet", "finish", "end", "clos", "resolv", "stop", "cancel", "expir", "due",
          "check_out", "checkout", "refund", "fail", "done", "termin", "suspend", "revok")),
     (3, ("updat", "modif", "chang", "touch", "sync", "edit", "last_")),

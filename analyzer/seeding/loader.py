@@ -117,6 +117,30 @@ def seed_workload(
     return SeedSummary(scale=scale, seed=seed, seconds=time.perf_counter() - started, tables=tables, notes=plan.notes)
 
 
+def explain_plan(plan: SeedPlan, workload: Workload) -> str:
+    """The inferred (and declared) rules of every table as a `tables:` section to paste and edit."""
+    import yaml
+
+    lines = ["# rules pg-analyzer uses for this workload: declared ones as written, the others inferred", "tables:"]
+    for tp in plan.tables:
+        declared = workload.tables[tp.table.name]
+        lines.append(f"  {tp.table.name}:")
+        lines.append(f"    rows: {declared.rows}")
+        lines.append("    columns:")
+        for r in sorted(tp.rules, key=lambda r: [c.name for c in tp.table.columns].index(r.column)):
+            text = yaml.safe_dump({r.column: rule_to_yaml(r)}, default_flow_style=None, width=10_000, sort_keys=False)
+            flow = yaml.safe_dump(rule_to_yaml(r), default_flow_style=True, width=10_000, sort_keys=False).strip()
+            if flow.endswith("..."):
+                flow = flow[:-3].strip()
+            origin = "" if r.column in declared.columns else "  # inferred"
+            lines.append(f"      {yaml.safe_dump(r.column).splitlines()[0]}: {flow}{origin}" if text else "")
+        skipped = [c.name for c in tp.table.columns if c.name not in {r.column for r in tp.rules}]
+        if skipped:
+            lines.append(f"    # left to the server (defaults, generated): {', '.join(skipped)}")
+    lines.extend(f"# note: {n}" for n in plan.notes)
+    return "\n".join(lines) + "\n"
+
+
 def settle_tables(conn: psycopg.Connection, tables: list[str]) -> None:
     """VACUUM (ANALYZE) the loaded tables, as production tables are settled: the visibility map is
     set, so index-only scans do not fetch from the heap. VACUUM cannot run in a transaction block."""
@@ -170,9 +194,9 @@ def rule_to_yaml(rule: Rule) -> object:
         if rule.distribution == "zipf":
             out["s"] = rule.s
     if rule.mean is not None:
-        out["mean"] = rule.mean
+        out["mean"] = round(rule.mean, 3)
     if rule.sd is not None:
-        out["sd"] = rule.sd
+        out["sd"] = round(rule.sd, 3)
     out.update({k: v for k, v in rule.options.items() if k not in out})
     return out
 
