@@ -7,6 +7,7 @@ candidates with the indexes that exist. Works on PostgreSQL 13 to 18.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import psycopg
@@ -117,23 +118,49 @@ _CHECK_IN = re.compile(r"\(\s*\(?\s*\(?(\w+)\)?(?:::\w+)?\s*=\s*ANY\s*\(\s*(?:\(
 _CHECK_LITERAL = re.compile(r"'((?:[^']|'')*)'")
 
 
-def read_catalog(conn: psycopg.Connection, schema: str = "public") -> Catalog:
-    """All ordinary and partitioned tables of `schema` with their columns, constraints and indexes."""
+DEFAULT_SCHEMA = "public"  # its tables are named bare; tables of other schemas are "schema.table"
+
+
+def table_key(schema: str, name: str) -> str:
+    """How the catalog, the workload and the report name a table."""
+    return name if schema == DEFAULT_SCHEMA else f"{schema}.{name}"
+
+
+def schema_and_name(key: str) -> tuple[str, str]:
+    schema, _, name = key.rpartition(".")
+    return (schema or DEFAULT_SCHEMA, name)
+
+
+def table_ident(key: str, relation: str | None = None) -> sql.Identifier:
+    """A table (or, with `relation`, an index in the table's schema) as a qualified identifier."""
+    schema, name = schema_and_name(key)
+    return sql.Identifier(schema, relation if relation is not None else name)
+
+
+def read_catalog(conn: psycopg.Connection, schemas: Sequence[str] | None = None) -> Catalog:
+    """All ordinary and partitioned tables with their columns, constraints and indexes: of every
+    schema but the system ones, or of `schemas` only."""
     rows = conn.execute(
         """
-        SELECT c.oid, c.relname, greatest(c.reltuples, 0)::bigint,
+        SELECT c.oid, n.nspname, c.relname, greatest(c.reltuples, 0)::bigint,
                CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) ELSE '' END,
-               (SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+               (SELECT pn.nspname || '.' || p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+                JOIN pg_namespace pn ON pn.oid = p.relnamespace
                 WHERE i.inhrelid = c.oid AND c.relispartition),
                CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) ELSE '' END
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
-        ORDER BY c.relname
+        WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'
+          AND CASE WHEN %(schemas)s::text[] IS NULL
+                   THEN n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
+                   ELSE n.nspname = ANY(%(schemas)s::text[]) END
+        ORDER BY n.nspname <> 'public', n.nspname, c.relname
         """,
-        (schema,),
+        {"schemas": list(schemas) if schemas is not None else None},
     ).fetchall()
     tables: dict[str, Table] = {}
-    for oid, name, reltuples, partkey, parent, _bound in rows:
+    for oid, nsp, relname, reltuples, partkey, parent_q, _bound in rows:
+        name = table_key(nsp, relname)
+        parent = table_key(*parent_q.split(".", 1)) if parent_q else None
         tables[name] = Table(
             name=name,
             columns=_columns(conn, oid),
@@ -144,7 +171,7 @@ def read_catalog(conn: psycopg.Connection, schema: str = "public") -> Catalog:
             partition_key=partkey or "",
             partition_of=parent,
         )
-    bounds = {r[1]: (r[4], r[5]) for r in rows if r[4]}
+    bounds = {table_key(r[1], r[2]): (table_key(*r[5].split(".", 1)), r[6]) for r in rows if r[5]}
     tables = _with_partitions(tables, bounds)
     return Catalog(tables=_with_check_values(tables))
 
@@ -231,13 +258,14 @@ def _constraints(conn: psycopg.Connection, oid: int, table: str) -> tuple[Constr
 def _foreign_keys(conn: psycopg.Connection, oid: int, table: str) -> tuple[ForeignKey, ...]:
     rows = conn.execute(
         """
-        SELECT con.conname, ref.relname,
+        SELECT con.conname, CASE WHEN rn.nspname = 'public' THEN ref.relname ELSE rn.nspname || '.' || ref.relname END,
                array(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i),
                array(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
                pg_get_constraintdef(con.oid)
         FROM pg_constraint con JOIN pg_class ref ON ref.oid = con.confrelid
+        JOIN pg_namespace rn ON rn.oid = ref.relnamespace
         WHERE con.conrelid = %s AND con.contype = 'f' AND con.conparentid = 0 ORDER BY con.conname
         """,
         (oid,),
@@ -296,22 +324,21 @@ def table_row_counts(conn: psycopg.Connection, tables: list[str]) -> dict[str, i
     """Exact row counts (for small scales and for tests); use estimates for big tables."""
     counts: dict[str, int] = {}
     for t in tables:
-        row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t))).fetchone()
+        row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table_ident(t))).fetchone()
         counts[t] = int(row[0]) if row else 0
     return counts
 
 
-def table_row_estimates(conn: psycopg.Connection, schema: str = "public") -> dict[str, int]:
-    """Planner row estimates of every table (cheap; accurate after ANALYZE)."""
+def table_row_estimates(conn: psycopg.Connection) -> dict[str, int]:
+    """Planner row estimates of every table of every user schema (cheap; accurate after ANALYZE)."""
     rows = conn.execute(
         """
-        SELECT c.relname, greatest(c.reltuples, 0)::bigint FROM pg_class c
+        SELECT n.nspname, c.relname, greatest(c.reltuples, 0)::bigint FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
-        """,
-        (schema,),
+        WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' AND c.relkind IN ('r', 'p')
+        """
     ).fetchall()
-    return {r[0]: int(r[1]) for r in rows}
+    return {table_key(r[0], r[1]): int(r[2]) for r in rows}
 
 
 def server_info(conn: psycopg.Connection) -> tuple[str, int, dict[str, str]]:

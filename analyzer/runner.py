@@ -25,7 +25,7 @@ from psycopg import sql
 from analyzer.advisor.advise import AdvisorResult, advise
 from analyzer.advisor.timing import summarize
 from analyzer.advisor.writecosts import measured_write_costs
-from analyzer.catalog import read_catalog, server_info, table_row_estimates
+from analyzer.catalog import read_catalog, server_info, table_ident, table_row_estimates
 from analyzer.checks import QueryRun, evaluate_expectations, run_builtin_checks
 from analyzer.errors import AnalyzerError, SeedError, TargetError
 from analyzer.params import sample_param_sets
@@ -188,7 +188,7 @@ def prepare_data(
     if not workload.seed_data:
         notes.append("seed: false: the data already in the database is analyzed as it is")
         return SeedSummary(scale=scale, seed=seed, seconds=0.0, skipped="the workload sets seed: false")
-    catalog = read_catalog(conn)
+    catalog = read_catalog(conn, workload.schemas)
     wanted = list(workload.tables)
     missing = [t for t in wanted if t not in catalog.tables]
     if missing and workload.schema_sql is not None:
@@ -226,7 +226,7 @@ def explain_seeding(options: RunOptions, reporter: Reporter | None = None) -> st
     workload = load_workload(options.workload_path)
     scale = options.scale if options.scale is not None else workload.scale
     with open_session(options, uuid.uuid4().hex[:12], reporter) as session:
-        catalog = read_catalog(session.conn)
+        catalog = read_catalog(session.conn, workload.schemas)
         missing = [t for t in workload.tables if t not in catalog.tables]
         if missing and workload.schema_sql is not None and len(missing) == len(workload.tables):
             if not session.may_ddl:
@@ -235,7 +235,7 @@ def explain_seeding(options: RunOptions, reporter: Reporter | None = None) -> st
                     "to explain in a scratch database, or --allow-ddl to create them in this one"
                 )
             create_schema(session, workload)
-            catalog = read_catalog(session.conn)
+            catalog = read_catalog(session.conn, workload.schemas)
         try:
             plan = plan_seeding(catalog, workload, scale)
         except SeedError as e:
@@ -256,7 +256,7 @@ def create_schema(session: Session, workload: Workload) -> None:
 
 
 def _has_rows(conn: psycopg.Connection, table: str) -> bool:
-    row = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))).fetchone()
+    row = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(table_ident(table))).fetchone()
     return bool(row and row[0])
 
 

@@ -92,6 +92,7 @@ class Workload:
     writes: tuple[Statement, ...]
     replay: ReplaySettings
     thresholds: CheckThresholds
+    schemas: tuple[str, ...] | None = None  # the schemas it covers; None: every user schema
 
     def where(self, detail: str) -> str:
         """A location prefix for error messages about this workload."""
@@ -239,6 +240,7 @@ def _build(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int
         writes=writes,
         replay=replay,
         thresholds=thresholds,
+        schemas=tuple(str(x) for x in data["schemas"]) if data.get("schemas") else None,
     )
 
 
@@ -308,7 +310,7 @@ def _param_source(where: str, key: str, raw: Any) -> ParamSource:
     if "values" in raw:
         return ParamSource(kind="values", values=tuple(raw["values"]))
     if "sample" in raw:
-        table, column = str(raw["sample"]).split(".", 1)
+        table, column = str(raw["sample"]).rsplit(".", 1)
         return ParamSource(
             kind="sample", table=table, column=column, where=raw.get("where"), pick=raw.get("pick", "rows")
         )

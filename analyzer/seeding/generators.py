@@ -157,7 +157,7 @@ def generate(rule: Rule, ctx: Context, n: int | None = None) -> Col:
     if maker is None:
         raise SeedError(f"{rule.where}: the '{rule.kind}' kind cannot be used here")
     col = maker(rule, ctx, n)
-    self_ref = rule.kind == "ref" and str(rule.arg).split(".", 1)[0] == ctx.table
+    self_ref = rule.kind == "ref" and str(rule.arg).rsplit(".", 1)[0] == ctx.table
     handles_own_nulls = rule.kind == "after" or self_ref
     if rule.null_fraction > 0 and not handles_own_nulls:
         mask = exact_fraction(ctx.rng(rule.column, "nulls"), n, rule.null_fraction)
@@ -693,7 +693,7 @@ def _array_elements(col: Col) -> np.ndarray:
 
 
 def _gen_ref(rule: Rule, ctx: Context, n: int) -> Col:
-    table, column = str(rule.arg).split(".", 1)
+    table, column = str(rule.arg).rsplit(".", 1)
     if table == ctx.table:
         return _gen_self_ref(rule, ctx, n, column)
     parent = ctx.done.get(table)

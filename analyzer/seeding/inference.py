@@ -522,19 +522,19 @@ def _tenant_copies(table: Table, catalog: Catalog, rules: dict[str, Rule], decla
     for target, rule in refs.items():
         if target in sources:
             continue
-        ref_table = str(rule.arg).split(".", 1)[0]
+        ref_table = str(rule.arg).rsplit(".", 1)[0]
         if ref_table == table.name:
             continue
         target_col = table.column(target)
         for source, srule in refs.items():
             if source == target or source in sources - {source} or rules[source].kind != "ref":
                 continue
-            parent_name = str(srule.arg).split(".", 1)[0]
+            parent_name = str(srule.arg).rsplit(".", 1)[0]
             parent = catalog.tables.get(parent_name)
             if parent is None or parent_name == table.name or parent_name not in seeded:
                 continue
             match = [f for f in parent.foreign_keys if len(f.columns) == 1 and f.ref_table == ref_table
-                     and f.ref_columns == (str(rule.arg).split(".", 1)[1],)]
+                     and f.ref_columns == (str(rule.arg).rsplit(".", 1)[1],)]
             if not match:
                 continue
             fk = next((f for f in match if f.columns[0] == target), match[0])

@@ -23,7 +23,7 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from analyzer.catalog import Catalog, Table, read_catalog
+from analyzer.catalog import Catalog, Table, read_catalog, schema_and_name, table_ident
 from analyzer.errors import SeedError
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.report.model import ColumnStats, SeedSummary, TableSeed
@@ -80,7 +80,7 @@ def seed_workload(
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
     try:
-        catalog = read_catalog(conn)
+        catalog = read_catalog(conn, workload.schemas)
         plan = plan_seeding(catalog, workload, scale)
         conn.execute("SET TIME ZONE 'UTC'")
         with conn.transaction():
@@ -90,7 +90,7 @@ def seed_workload(
             if mode != "append":
                 # A table truncated in the loading transaction gets a new file: with wal_level=minimal
                 # (the embedded server) its COPY writes no WAL at all.
-                conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(n) for n in plan.order)))
+                conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(table_ident(n) for n in plan.order)))
             offsets = _sequence_offsets(conn, plan) if mode == "append" else {}
             seeded = load_tables(conn, plan, seed, reporter, existing=existing, sequence_offsets=offsets)
             keys_and_indexes, foreign_keys = saved
@@ -99,12 +99,14 @@ def seed_workload(
             # Statistics before the foreign-key checks: their join plans need row counts.
             reporter.message("analyzing")
             for name in plan.order:
-                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
+                conn.execute(sql.SQL("ANALYZE {}").format(table_ident(name)))
             reporter.message("validating foreign keys")
             _restore_constraints(conn, foreign_keys)
             _sync_sequences(conn, catalog, plan.order)
+            row = conn.execute("SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text").fetchone()
+            load_xid = str(row[0]) if row else None
         reporter.message("vacuuming")
-        settle_tables(conn, plan.order)
+        settle_tables(conn, plan.order, load_xid)
     except SeedError as e:
         text = str(e)
         raise SeedError(text if text.startswith(str(workload.path)) else f"{workload.path}: {text}") from None
@@ -141,20 +143,61 @@ def explain_plan(plan: SeedPlan, workload: Workload) -> str:
     return "\n".join(lines) + "\n"
 
 
-def settle_tables(conn: psycopg.Connection, tables: list[str]) -> None:
+def settle_tables(conn: psycopg.Connection, tables: list[str], load_xid: str | None = None) -> None:
     """VACUUM (ANALYZE) the loaded tables, as production tables are settled: the visibility map is
-    set, so index-only scans do not fetch from the heap. VACUUM cannot run in a transaction block."""
+    set, so index-only scans do not fetch from the heap. VACUUM cannot run in a transaction block.
+
+    A snapshot taken while the load ran (an autovacuum worker on the catalog, mostly) keeps the
+    loaded rows from counting as visible to all; such snapshots are waited out for a few seconds.
+    """
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         for name in tables:
-            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("ANALYZE {}").format(table_ident(name)))
         return
+    if load_xid is not None:
+        _wait_for_older_snapshots(conn, load_xid)
     autocommit = conn.autocommit
     conn.autocommit = True
     try:
         for name in tables:
-            conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(table_ident(name)))
+        for _ in range(3):  # a snapshot that came and went during the first pass: once more
+            unsettled = [n for n in tables if not _all_visible(conn, n)]
+            if not unsettled:
+                break
+            time.sleep(0.5)
+            for name in unsettled:
+                conn.execute(sql.SQL("VACUUM {}").format(table_ident(name)))
     finally:
         conn.autocommit = autocommit
+
+
+def _all_visible(conn: psycopg.Connection, table: str) -> bool:
+    """At least 90% of the heap pages (of every partition) are marked all-visible."""
+    row = conn.execute(
+        """
+        SELECT coalesce(sum(c.relallvisible), 0) >= 0.9 * coalesce(sum(c.relpages), 0)
+        FROM pg_class c WHERE c.oid = %s::regclass OR c.oid IN (SELECT relid FROM pg_partition_tree(%s::regclass))
+        """,
+        (table_ident(table).as_string(conn), table_ident(table).as_string(conn)),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _wait_for_older_snapshots(conn: psycopg.Connection, load_xid: str, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            """
+            SELECT count(*) FROM pg_stat_activity
+            WHERE pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
+              AND (datname = current_database() OR datname IS NULL) AND age(backend_xmin) >= age(%s::xid)
+            """,
+            (load_xid,),
+        ).fetchone()
+        if not row or not row[0]:
+            return
+        time.sleep(0.2)
 
 
 def describe_rule(rule: Rule) -> str:
@@ -272,7 +315,7 @@ def load_order(rules: dict[str, dict[str, Rule]]) -> tuple[list[str], dict[str, 
 
 
 def _ref_table(rule: Rule) -> str:
-    return str(rule.arg).split(".", 1)[0]
+    return str(rule.arg).rsplit(".", 1)[0]
 
 
 def _dependents(rules: dict[str, Rule], column: str) -> set[str]:
@@ -353,7 +396,7 @@ def _check_references(catalog: Catalog, plans: dict[str, dict[str, Rule]]) -> No
         for r in rules.values():
             if r.kind != "ref":
                 continue
-            target, _, column = str(r.arg).partition(".")
+            target, _, column = str(r.arg).rpartition(".")
             if target not in plans:
                 exists = "is not seeded by this workload" if target in catalog.tables else "does not exist"
                 raise SeedError(f"{r.where}: references {r.arg}, but table {target} {exists}")
@@ -368,7 +411,7 @@ def _existing_rows(conn: psycopg.Connection, order: list[str], mode: str) -> dic
     """Row counts of tables that already hold rows; refuse them unless appending or replacing."""
     populated: dict[str, int] = {}
     for name in order:
-        row = conn.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) x").format(sql.Identifier(name))).fetchone()
+        row = conn.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) x").format(table_ident(name))).fetchone()
         if row and row[0]:
             populated[name] = 1
     if populated and mode == "empty":
@@ -378,7 +421,7 @@ def _existing_rows(conn: psycopg.Connection, order: list[str], mode: str) -> dic
         )
     if mode == "append":
         for name in populated:
-            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))).fetchone()
+            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table_ident(name))).fetchone()
             populated[name] = int(row[0]) if row else 0
     return populated
 
@@ -390,7 +433,7 @@ def _sequence_offsets(conn: psycopg.Connection, plan: SeedPlan) -> dict[str, dic
         for r in t.rules:
             if r.kind == "sequence":
                 row = conn.execute(
-                    sql.SQL("SELECT max({})::bigint FROM {}").format(sql.Identifier(r.column), sql.Identifier(t.table.name))
+                    sql.SQL("SELECT max({})::bigint FROM {}").format(sql.Identifier(r.column), table_ident(t.table.name))
                 ).fetchone()
                 if row and row[0] is not None:
                     out.setdefault(t.table.name, {})[r.column] = int(row[0])
@@ -423,10 +466,10 @@ def _drop_constraints(
         for fk in table.foreign_keys:  # a parent lists its partitions' keys too: each is dropped once
             if (fk.table in seeded or fk.ref_table in seeded) and (fk.table, fk.name) not in dropped:
                 dropped.add((fk.table, fk.name))
-                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(fk.table), sql.Identifier(fk.name)))
+                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table_ident(fk.table), sql.Identifier(fk.name)))
                 restore_fks.append(
                     sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-                        sql.Identifier(fk.table), sql.Identifier(fk.name), sql.SQL(fk.definition)
+                        table_ident(fk.table), sql.Identifier(fk.name), sql.SQL(fk.definition)
                     )
                 )
     for name in order:
@@ -434,18 +477,18 @@ def _drop_constraints(
         for con in table.constraints:
             # A view grouping by a key depends on it: it stays, and the rows are checked as they arrive.
             if con.kind in ("p", "u") and not con.has_dependents:
-                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(name), sql.Identifier(con.name)))
+                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table_ident(name), sql.Identifier(con.name)))
                 restore_keys.append(
                     sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-                        sql.Identifier(name), sql.Identifier(con.name), sql.SQL(con.definition)
+                        table_ident(name), sql.Identifier(con.name), sql.SQL(con.definition)
                     )
                 )
         for index in table.indexes:
             if index.constraint is None:
-                conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index.name)))
+                conn.execute(sql.SQL("DROP INDEX {}").format(table_ident(name, index.name)))
                 restore_indexes.append(sql.SQL(index.definition))  # type: ignore[arg-type]
-        conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(sql.Identifier(name)))
-        restore_fks.append(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(table_ident(name)))
+        restore_fks.append(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(table_ident(name)))
     return restore_keys + restore_indexes, restore_fks
 
 
@@ -468,7 +511,7 @@ def _sync_sequences(conn: psycopg.Connection, catalog: Catalog, order: list[str]
                     sql.SQL(
                         "SELECT setval(pg_get_serial_sequence({t}, {c}), coalesce(max({ci}), 0) + 1, false) FROM {ti}"
                     ).format(t=sql.Literal(name), c=sql.Literal(column.name), ci=sql.Identifier(column.name),
-                             ti=sql.Identifier(name))
+                             ti=table_ident(name))
                 )
 
 
@@ -695,7 +738,7 @@ def copy_table(conn: psycopg.Connection, tp: TablePlan, data: TableData, reporte
     encoder = binary_rows(name, [(c, types[c]) for c in written], data.cols)
     columns = encoder.columns if encoder is not None else written
     stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(
-        sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        table_ident(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns),
         sql.SQL("binary" if encoder is not None else "csv"),
     )
     reporter.start(f"seed {name}", data.n)
@@ -732,9 +775,9 @@ def column_stats(
         """
         SELECT attname, n_distinct, null_frac,
                coalesce(most_common_vals::text, '{}'), coalesce(most_common_freqs, '{}')
-        FROM pg_stats WHERE schemaname = current_schema() AND tablename = %s AND attname = ANY(%s)
+        FROM pg_stats WHERE schemaname = %s AND tablename = %s AND attname = ANY(%s)
         """,
-        (table, columns),
+        (*schema_and_name(table), columns),
     ).fetchall()
     out = []
     for attname, n_distinct, null_frac, mcv_text, freqs in rows:

@@ -56,8 +56,8 @@ class Rule:
     def depends_on(self) -> tuple[str, ...]:
         """Columns of the same table that must be generated first."""
         deps: list[str] = []
-        if self.kind == "ref" and str(self.arg).split(".", 1)[0] == self.table:
-            deps.append(str(self.arg).split(".", 1)[1])  # a self-reference picks among this table's rows
+        if self.kind == "ref" and str(self.arg).rsplit(".", 1)[0] == self.table:
+            deps.append(str(self.arg).rsplit(".", 1)[1])  # a self-reference picks among this table's rows
         if self.kind == "copy":
             deps.append(str(self.arg).split(".", 1)[0])
         if self.kind == "after":
@@ -108,7 +108,7 @@ def parse_rule(table: str, column: str, raw: Any) -> Rule:
     elif kind == "array":
         arg = parse_rule(table, f"{column}[]", arg)
     elif kind in ("ref", "copy", "after"):
-        if not isinstance(arg, str) or not re.fullmatch(r"\w+\.\w+|\w+", arg):
+        if not isinstance(arg, str) or not re.fullmatch(r"(\w+\.)?\w+\.\w+|\w+", arg):
             raise SeedError(f"{where}: {kind} takes 'table.column' (or 'column' for after), not {arg!r}")
     elif kind in ("int", "numeric", "date", "timestamp") and arg is not None and not isinstance(arg, Mapping):
         raise SeedError(f"{where}: {kind} takes a mapping such as {{min: .., max: ..}} or {{start: .., end: ..}}")
