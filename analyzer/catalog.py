@@ -24,7 +24,7 @@ class Column:
     generated: bool  # a GENERATED ALWAYS AS (...) STORED column: never written
     check_values: tuple[str, ...] = ()  # from CHECK (col IN (...))
     base_type: str = ""  # a domain's base type (format_type), else the column's own type
-    enum_labels: tuple[str, ...] = ()  # every label of an enum type (or of a domain over one), in order
+    enum_labels: tuple[str, ...] = ()  # every label of an enum type (a domain over one, an array of one)
     domain_checks: tuple[str, ...] = ()  # CHECK definitions of the column's domain, on VALUE
 
     @property
@@ -213,7 +213,9 @@ def _columns(conn: psycopg.Connection, oid: int) -> tuple[Column, ...]:
                pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
                CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE '' END,
                array(SELECT e.enumlabel FROM pg_enum e
-                     WHERE e.enumtypid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+                     WHERE e.enumtypid = CASE WHEN t.typtype = 'd' THEN t.typbasetype
+                                              WHEN t.typelem <> 0 AND t.typcategory = 'A' THEN t.typelem
+                                              ELSE t.oid END
                      ORDER BY e.enumsortorder),
                array(SELECT pg_get_constraintdef(dc.oid) FROM pg_constraint dc
                      WHERE dc.contypid = t.oid AND dc.contype = 'c' ORDER BY dc.conname)

@@ -34,6 +34,8 @@ class ColumnFacts:
     min_length: int | None = None
     max_length: int | None = None
     not_null: bool = False
+    time_low: str | None = None  # a date/timestamp bound, as the ISO text of the constraint
+    time_high: str | None = None
 
 
 @dataclass
@@ -103,6 +105,21 @@ def _const(node: Any) -> Any:
     raise _Unsupported
 
 
+def _const_or_none(node: Any) -> Any:
+    try:
+        return _const(node)
+    except _Unsupported:
+        return None
+
+
+def _num_nonnulls(node: Any, value_column: str | None) -> list[str] | None:
+    if isinstance(node, ast.FuncCall) and str(node.funcname[-1].sval).lower() == "num_nonnulls" and node.args:
+        cols = [_column(a, value_column) for a in node.args]
+        if all(cols):
+            return [str(c) for c in cols]
+    return None
+
+
 def _length_of(node: Any, value_column: str | None) -> str | None:
     if isinstance(node, ast.FuncCall) and node.args and len(node.args) == 1:
         fname = str(node.funcname[-1].sval).lower()
@@ -132,9 +149,12 @@ def _conjunct(expr: Any, facts: CheckFacts, vc: str | None) -> None:
         raise _Unsupported
     if isinstance(expr, ast.A_Expr) and expr.kind == A_Expr_Kind.AEXPR_OP_ANY:
         col = _column(expr.lexpr, vc)
-        if col is None or expr.name[0].sval != "=" or not isinstance(expr.rexpr, ast.A_ArrayExpr):
+        array = expr.rexpr
+        while isinstance(array, ast.TypeCast):  # (ARRAY['a'::varchar, ...])::text[], as Rails writes it
+            array = array.arg
+        if col is None or expr.name[0].sval != "=" or not isinstance(array, ast.A_ArrayExpr):
             raise _Unsupported
-        values = tuple(_const(e) for e in expr.rexpr.elements or ())
+        values = tuple(_const(e) for e in array.elements or ())
         _restrict_values(facts.column(col), values)
         return
     if isinstance(expr, ast.A_Expr) and expr.kind == A_Expr_Kind.AEXPR_OP:
@@ -157,6 +177,25 @@ def _conjunct(expr: Any, facts: CheckFacts, vc: str | None) -> None:
             else:
                 raise _Unsupported
             return
+        nonnulls = _num_nonnulls(expr.lexpr, vc)
+        if nonnulls is not None and len(nonnulls) == 2 and op in ("=", ">=", ">", "<="):
+            wanted = int(_const(expr.rexpr))
+            if op == "=" and wanted == 1:
+                facts.nulls_without.append((nonnulls[0], nonnulls[1]))
+            elif (op == ">=" and wanted == 1) or (op == ">" and wanted == 0):
+                facts.required_without.append((nonnulls[0], nonnulls[1]))
+            elif op == "<=" and wanted == 1:
+                facts.nulls_without.append((nonnulls[0], nonnulls[1]))
+            elif op == "=" and wanted == 2:
+                facts.column(nonnulls[0]).not_null = facts.column(nonnulls[1]).not_null = True
+            else:
+                raise _Unsupported
+            return
+        if op == "<>" and isinstance(expr.lexpr, ast.FuncCall) and _const_or_none(expr.rexpr) == "":
+            col = next((c for c in (_column(a, vc) for a in expr.lexpr.args or ()) if c), None)
+            if col is not None:  # btrim(name) <> '': generated text is never blank
+                facts.column(col).min_length = max(facts.column(col).min_length or 0, 1)
+                return
         length_col = _length_of(expr.lexpr, vc)
         if length_col is not None:
             _length(facts.column(length_col), op, int(_const(expr.rexpr)))
@@ -209,8 +248,14 @@ def _compare(f: ColumnFacts, op: str, value: Any) -> None:
     if op == "<>":
         f.excluded = f.excluded + (value,)
         return
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T][\d:.+-]+)?", value):
+        if op in (">", ">="):
+            f.time_low = value if f.time_low is None or value > f.time_low else f.time_low
+        else:
+            f.time_high = value if f.time_high is None or value < f.time_high else f.time_high
+        return
     if not isinstance(value, (int, float)):
-        raise _Unsupported  # a bound on a date or a text: not understood (yet), so said up front
+        raise _Unsupported  # a bound on a text: not understood, so said up front
     if op in (">", ">="):
         if f.low is None or value >= f.low:
             f.low, f.low_strict = float(value), op == ">"

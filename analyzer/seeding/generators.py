@@ -722,7 +722,8 @@ def _gen_self_ref(rule: Rule, ctx: Context, n: int, column: str) -> Col:
     if own is None:
         raise SeedError(f"{rule.where}: generate {ctx.table}.{column} before this self-reference")
     rng = ctx.rng(rule.column)
-    is_child = ~exact_fraction(rng, n, rule.null_fraction)
+    required = rule.null_fraction == 0  # NOT NULL: the roots point at themselves
+    is_child = ~exact_fraction(rng, n, 0.1 if required else rule.null_fraction)
     parent_rows = np.full(n, -1, dtype=np.int64)
     parents = np.flatnonzero(~is_child)
     children = np.flatnonzero(is_child)
@@ -738,9 +739,12 @@ def _gen_self_ref(rule: Rule, ctx: Context, n: int, column: str) -> Col:
         parent_rows[children[has]] = order[pick[has]]
     elif len(parents):
         parent_rows[children] = parents[rng.integers(0, len(parents), len(children))]
+    if required:
+        roots = parent_rows < 0
+        parent_rows[roots] = np.flatnonzero(roots)
     nulls = parent_rows < 0
     values = own.values[np.maximum(parent_rows, 0)]
-    return Col(own.kind, values, nulls=nulls, parent_rows=parent_rows)
+    return Col(own.kind, values, nulls=nulls if nulls.any() else None, parent_rows=parent_rows)
 
 
 def _resolve(rule: Rule, ctx: Context, ref: str) -> tuple[Col, np.ndarray | None]:

@@ -12,12 +12,13 @@ import re
 import zlib
 import zoneinfo
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Any
 
 from analyzer.catalog import Catalog, Column, Table
 from analyzer.errors import SeedError
 from analyzer.seeding.check_forms import CheckFacts, ColumnFacts, analyze_checks
-from analyzer.seeding.generators import vocabulary
+from analyzer.seeding.generators import DEFAULT_END, DEFAULT_START, vocabulary
 from analyzer.seeding.rules import Rule
 
 INT_TYPES = {"smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
@@ -110,8 +111,14 @@ def _infer_column(table: Table, catalog: Catalog, column: Column, seeded: set[st
             return Rule(table.name, name, "sequence", {"start": 1})
         if t == "uuid":
             return Rule(table.name, name, "uuid", True, unique=True)
+    if column.enum_labels and t.endswith("[]"):
+        labels = column.enum_labels
+        inner = Rule(table.name, name, "choice", (labels, _skewed(len(labels))))
+        return Rule(table.name, name, "array", inner, null_fraction=nf, options={"length": [0, 3]})
     if column.enum_labels:
         return _enum_rule(table, column, nf)
+    if name in table.primary_key and t in INT_TYPES:  # (tenant_id, id): the id part counts up
+        return Rule(table.name, name, "sequence", {"start": 1})
     if column.check_values:
         values = tuple(column.check_values)
         return Rule(table.name, name, "choice", (values, _skewed(len(values))), null_fraction=nf)
@@ -149,6 +156,11 @@ def _infer_column(table: Table, catalog: Catalog, column: Column, seeded: set[st
     m = re.fullmatch(r"(?:public\.)?vector\((\d+)\)", t)
     if m:
         return Rule(table.name, name, "vector", int(m.group(1)), null_fraction=nf)
+    if t == "interval":
+        spans = ("00:05:00", "00:30:00", "01:00:00", "1 day", "7 days", "30 days", "1 year")
+        return Rule(table.name, name, "choice", (spans, _skewed(len(spans))), null_fraction=nf)
+    if t.startswith("time") and not t.startswith("timestamp"):
+        return Rule(table.name, name, "faker", "time", null_fraction=nf)
     if t in ("inet", "cidr"):
         return Rule(table.name, name, "faker", "ipv4", null_fraction=nf, unique=unique)
     if t == "macaddr":
@@ -391,6 +403,18 @@ def _apply_facts(rule: Rule, column: Column, facts: ColumnFacts | None) -> Rule:
                          and (low is None or v >= low) and (high is None or v <= high))
             if kept:
                 rule = replace(rule, arg=(kept, _skewed(len(kept))))
+    if (facts.time_low or facts.time_high) and rule.kind in ("timestamp", "date"):
+        arg = dict(rule.arg or {})
+        start, end = str(arg.get("start", DEFAULT_START.date())), str(arg.get("end", DEFAULT_END.date()))
+        if facts.time_low and facts.time_low[:10] >= start[:10]:
+            start = facts.time_low[:10]
+            if facts.time_high is None and end[:10] <= start:
+                end = str(date.fromisoformat(start) + timedelta(days=365 * 3))
+        if facts.time_high and facts.time_high[:10] <= end[:10]:
+            end = facts.time_high[:10]
+            if facts.time_low is None and start[:10] >= end:
+                start = str(date.fromisoformat(end) - timedelta(days=365 * 3))
+        rule = replace(rule, arg={**arg, "start": start, "end": end})
     if facts.max_length is not None or facts.min_length is not None:
         opts = dict(rule.options)
         if facts.max_length is not None:

@@ -90,6 +90,21 @@ CREATE TABLE public.sessions (id uuid PRIMARY KEY, customer_id bigint NOT NULL R
     token text NOT NULL) PARTITION BY HASH (id);
 CREATE TABLE public.sessions_0 PARTITION OF public.sessions FOR VALUES WITH (MODULUS 2, REMAINDER 0);
 CREATE TABLE public.sessions_1 PARTITION OF public.sessions FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+CREATE TABLE public.subscriptions (
+    organization_id bigint NOT NULL REFERENCES public.organizations (id),
+    id integer NOT NULL,
+    status varchar NOT NULL CHECK ((status)::text = ANY ((ARRAY['active'::character varying,
+        'paused'::character varying, 'canceled'::character varying])::text[])),
+    features public.plan_kind[] NOT NULL,
+    trial interval NOT NULL,
+    card_token text,
+    bank_token text,
+    started_on date NOT NULL CHECK (started_on > '2000-01-01'::date),
+    label text NOT NULL CHECK (btrim(label) <> ''),
+    CHECK (num_nonnulls(card_token, bank_token) = 1),
+    PRIMARY KEY (organization_id, id)
+);
+CREATE TABLE public.folders (id integer PRIMARY KEY, parent_id integer NOT NULL REFERENCES public.folders (id));
 CREATE VIEW public.org_customers AS
     SELECT o.id, o.name, count(c.id) AS customers FROM public.organizations o
     LEFT JOIN public.customers c ON c.organization_id = o.id GROUP BY o.id;
@@ -105,6 +120,8 @@ tables:
   invoices: {rows: 20000}
   events: {rows: 5000}
   sessions: {rows: 2000}
+  subscriptions: {rows: 3000}
+  folders: {rows: 500}
 queries:
   - {name: q, sql: SELECT count(*) FROM invoices}
 """
@@ -168,6 +185,14 @@ def test_generated_identity_composite_and_self_references(classes: psycopg.Conne
     assert _one(classes, "INSERT INTO organizations (name, plan, currency, timezone, code) "
                          "VALUES ('x', 'free', 'EUR', 'UTC', 'ab') RETURNING id") == 41
     classes.execute("DELETE FROM organizations WHERE id = 41")
+
+
+def test_rails_style_checks_arrays_of_enums_and_required_self_references(classes: psycopg.Connection) -> None:
+    assert _one(classes, "SELECT count(DISTINCT status) FROM subscriptions") == 3
+    assert _one(classes, "SELECT count(*) FROM subscriptions WHERE num_nonnulls(card_token, bank_token) <> 1") == 0
+    assert _one(classes, "SELECT count(DISTINCT e) FROM subscriptions, unnest(features) e") >= 3  # type: ignore[operator]
+    assert _one(classes, "SELECT count(*) FROM folders WHERE parent_id = id") > 0  # type: ignore[operator]
+    assert _one(classes, "SELECT count(*) FROM folders WHERE parent_id <> id") > 0  # type: ignore[operator]
 
 
 def test_nullable_reference_to_an_unseeded_table_is_null(classes: psycopg.Connection) -> None:
