@@ -123,6 +123,7 @@ class Context:
         column_types: Mapping[str, str],
         sequence_offsets: Mapping[str, int] | None = None,
         scale: float = 1.0,
+        chunk: tuple[int, int] | None = None,
     ):
         self.seed = seed
         self.table = table
@@ -132,13 +133,36 @@ class Context:
         self.column_types = column_types
         self.sequence_offsets = sequence_offsets or {}
         self.scale = scale  # `distinct` counts scale with the rows, so ratios hold at any --scale
+        # (first row, rows of the whole table) when the table is generated a chunk at a time
+        self.chunk = chunk
 
     def distinct(self, rule: Rule) -> int | None:
         """The rule's `distinct` at this scale."""
         return None if rule.distinct is None else max(1, round(rule.distinct * self.scale))
 
     def rng(self, column: str, salt: str = "") -> np.random.Generator:
+        """Draws for this table's rows (a chunk's own stream when generated in chunks)."""
+        key = [self.seed, _crc(self.table), _crc(column), _crc(salt)]
+        return np.random.default_rng(key + [self.chunk[0]] if self.chunk and self.chunk[0] else key)
+
+    def pool_rng(self, column: str, salt: str = "") -> np.random.Generator:
+        """Draws that every chunk must share: value pools, which parents are the popular ones."""
         return np.random.default_rng([self.seed, _crc(self.table), _crc(column), _crc(salt)])
+
+    @property
+    def first_row(self) -> int:
+        return self.chunk[0] if self.chunk else 0
+
+    @property
+    def total_rows(self) -> int:
+        return self.chunk[1] if self.chunk else self.n
+
+    def null_count(self, n: int, fraction: float) -> int:
+        """NULLs in these rows: chunks add up to exactly round(total × fraction)."""
+        if self.chunk is None or n != self.n:
+            return round(n * fraction)
+        start = self.chunk[0]
+        return round((start + n) * fraction) - round(start * fraction)
 
     def faker(self, locale: str, column: str) -> Faker:
         fake = Faker(locale)
@@ -160,7 +184,7 @@ def generate(rule: Rule, ctx: Context, n: int | None = None) -> Col:
     self_ref = rule.kind == "ref" and str(rule.arg).rsplit(".", 1)[0] == ctx.table
     handles_own_nulls = rule.kind == "after" or self_ref
     if rule.null_fraction > 0 and not handles_own_nulls:
-        mask = exact_fraction(ctx.rng(rule.column, "nulls"), n, rule.null_fraction)
+        mask = exact_count(ctx.rng(rule.column, "nulls"), n, ctx.null_count(n, rule.null_fraction))
         col.nulls = mask if col.nulls is None else (col.nulls | mask)
     if any(rule.options.get(m) for m in ("nulls_with", "nulls_without", "required_without", "at_least")):
         col = _related(rule, ctx, col, n)
@@ -230,19 +254,26 @@ def _fit_length(rule: Rule, col: Col) -> Col:
 
 def exact_fraction(rng: np.random.Generator, n: int, fraction: float) -> np.ndarray:
     """A mask with exactly round(n * fraction) rows set, at random places (NULLs as asked, not about)."""
+    return exact_count(rng, n, round(n * fraction))
+
+
+def exact_count(rng: np.random.Generator, n: int, count: int) -> np.ndarray:
     mask = np.zeros(n, dtype=bool)
-    mask[rng.permutation(n)[: round(n * fraction)]] = True
+    mask[rng.permutation(n)[:count]] = True
     return mask
 
 
-def _indices(rule: Rule, rng: np.random.Generator, size: int, n: int) -> np.ndarray:
-    """Indices 0..size-1 drawn by the rule's distribution; zipf ranks are shuffled over the pool."""
+def _indices(
+    rule: Rule, rng: np.random.Generator, size: int, n: int, perm_rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """Indices 0..size-1 drawn by the rule's distribution; zipf ranks are shuffled over the pool
+    (by `perm_rng` when given: every chunk of a table must agree on the popular values)."""
     if size <= 0:
         raise SeedError(f"{rule.where}: nothing to choose from")
     if rule.distribution == "uniform":
         return rng.integers(0, size, n)
     if rule.distribution == "zipf":
-        perm = rng.permutation(size)
+        perm = (perm_rng or rng).permutation(size)
         return np.asarray(perm[zipf_ranks(rng, size, rule.s, n)])
     mean = rule.mean if rule.mean is not None else size / 2
     sd = rule.sd if rule.sd is not None else size / 6
@@ -331,6 +362,7 @@ def _gen_sequence(rule: Rule, ctx: Context, n: int) -> Col:
     used = ctx.sequence_offsets.get(rule.column)  # --append: the largest value already in the table
     if used is not None and step > 0 and used >= start:
         start += step * ((used - start) // step + 1)
+    start += step * ctx.first_row
     return Col(INT, start + step * np.arange(n, dtype=np.int64))
 
 
@@ -349,7 +381,7 @@ def _gen_int(rule: Rule, ctx: Context, n: int) -> Col:
         return Col(INT, lo + rng.choice(hi - lo + 1, size=n, replace=False).astype(np.int64))
     if rule.distribution == "uniform":
         return Col(INT, rng.integers(lo, hi + 1, n, dtype=np.int64))
-    return Col(INT, lo + _indices(rule, rng, hi - lo + 1, n).astype(np.int64))
+    return Col(INT, lo + _indices(rule, rng, hi - lo + 1, n, ctx.pool_rng(rule.column)).astype(np.int64))
 
 
 def _gen_numeric(rule: Rule, ctx: Context, n: int) -> Col:
@@ -412,15 +444,17 @@ def _instants(rule: Rule, ctx: Context, n: int) -> np.ndarray:
     """
     rng = ctx.rng(rule.column)
     ranges = rule.options.get("ranges")
+    ordered = bool(rule.options.get("ordered"))
+    # ordered in chunks: each chunk draws from its own slice of [0, 1), so the slices line up
+    u = _stratified(rng, n, ctx) if ordered else rng.random(n)
     if ranges:
         spans = [
             (parse_instant(rule.where, a, DEFAULT_START).timestamp(), parse_instant(rule.where, b, DEFAULT_END).timestamp())
             for a, b in ranges
         ]
-        secs = _in_ranges(rng, spans, n, integer=False)
+        secs = _in_ranges(rng, spans, n, integer=False, u=u if ordered else None)
     else:
         start, end = _time_bounds(rule)
-        u = rng.random(n)
         if rule.options.get("shape") == "recent":
             u = np.sqrt(u)
         secs = start + u * (end - start)
@@ -428,16 +462,33 @@ def _instants(rule: Rule, ctx: Context, n: int) -> np.ndarray:
         day = np.floor(secs / 86400) * 86400
         hours = np.clip(rng.normal(13.0, 2.5, n), 7.0, 20.0)
         secs = day + hours * 3600
-    if rule.options.get("ordered"):
-        secs = np.sort(secs)
     return secs
 
 
-def _in_ranges(rng: np.random.Generator, spans: list[tuple[float, float]], n: int, *, integer: bool) -> np.ndarray:
-    """Values in half-open ranges [a, b), each range drawn in proportion to its width."""
+def _stratified(rng: np.random.Generator, n: int, ctx: Context) -> np.ndarray:
+    """Sorted uniforms in this chunk's share of [0, 1) (all of it when not chunked)."""
+    lo = ctx.first_row / max(ctx.total_rows, 1)
+    hi = (ctx.first_row + n) / max(ctx.total_rows, 1)
+    return np.asarray(lo + np.sort(rng.random(n)) * (hi - lo))
+
+
+def _in_ranges(
+    rng: np.random.Generator, spans: list[tuple[float, float]], n: int, *, integer: bool, u: np.ndarray | None = None
+) -> np.ndarray:
+    """Values in half-open ranges [a, b), each range drawn in proportion to its width; with `u`
+    (uniforms), the ranges laid end to end are walked in order, so sorted `u` give sorted values."""
     spans = [(a, b) for a, b in spans if b > a]
     if not spans:
         raise SeedError("no non-empty range to generate in")
+    if u is not None:
+        spans.sort()
+        widths = np.asarray([b - a for a, b in spans], dtype=np.float64)
+        edges = np.r_[0.0, np.cumsum(widths)]
+        x = u * edges[-1]
+        which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(spans) - 1)
+        lows = np.asarray([a for a, _ in spans])[which]
+        inside = np.minimum(x - edges[which], np.maximum(widths[which] - 1e-6, 0))
+        return np.asarray(np.floor(lows + inside) if integer else lows + inside)
     widths = np.asarray([b - a for a, b in spans], dtype=np.float64)
     which = sample_weighted(rng, widths, n)
     lows = np.asarray([a for a, _ in spans])[which]
@@ -526,7 +577,7 @@ def _name_pool(rule: Rule, ctx: Context, wanted: int) -> np.ndarray:
     first = np.asarray(list(dict.fromkeys(faker_pool(rule, ctx, "first_name", 1000))), dtype=object)
     last = np.asarray(list(dict.fromkeys(faker_pool(rule, ctx, "last_name", 1000))), dtype=object)
     combos = len(first) * len(last)
-    codes = ctx.rng(rule.column, "names").choice(combos, size=min(wanted, combos), replace=False)
+    codes = ctx.pool_rng(rule.column, "names").choice(combos, size=min(wanted, combos), replace=False)
     pool = np.char.add(np.char.add(first[codes % len(first)].astype(str), " "), last[codes // len(first)].astype(str))
     return distinct_pool(pool.astype(object), wanted)
 
@@ -543,9 +594,9 @@ def _sample_pool(rule: Rule, ctx: Context, pool: np.ndarray, n: int) -> Col:
     """Rows drawn from a pool; uniform draws use every pool value, so `distinct` is reached exactly."""
     rng = ctx.rng(rule.column, "pick")
     if rule.distribution == "uniform":
-        codes = rng.permutation(n) % len(pool)
+        codes = (ctx.first_row + rng.permutation(n)) % len(pool)
     else:
-        codes = _indices(rule, rng, len(pool), n)
+        codes = _indices(rule, rng, len(pool), n, ctx.pool_rng(rule.column, "pick"))
     return pooled(TEXT, pool, codes)
 
 
@@ -578,7 +629,7 @@ def _gen_text(rule: Rule, ctx: Context, n: int) -> Col:
     distinct = n if rule.unique else min(n, ctx.distinct(rule) or 200_000)
     if style == "word" and not rule.unique:
         distinct = min(distinct, len(vocab_arr))
-    rng = ctx.rng(rule.column, "text")
+    rng = ctx.pool_rng(rule.column, "text")
     pool = pd.unique(_sentences(rng, vocab_arr, style, int(lo), int(hi), distinct))
     for _ in range(5):  # short sentences collide: top up until the pool holds `distinct` values
         if len(pool) >= distinct:
@@ -706,7 +757,7 @@ def _gen_ref(rule: Rule, ctx: Context, n: int) -> Col:
             raise SeedError(f"{rule.where}: unique is impossible: {parent.n} rows in {table} for {n} rows")
         rows = rng.choice(parent.n, size=n, replace=False)
     else:
-        rows = _indices(rule, rng, parent.n, n)
+        rows = _indices(rule, rng, parent.n, n, ctx.pool_rng(rule.column))
     picked = pcol.take(rows)
     picked.parent_rows = rows
     return picked

@@ -34,6 +34,7 @@ from analyzer.seeding.rules import Rule, parse_rule
 from analyzer.workload import TableRule, Workload
 
 COPY_CHUNK_ROWS = 50_000
+GENERATE_CHUNK_ROWS = 100_000  # rows generated at a time for big tables: memory flat in --scale
 # Memory for the index builds and the foreign-key checks after the load (raised, never lowered).
 SESSION_MEMORY_KB = {"work_mem": 256 * 1024, "maintenance_work_mem": 512 * 1024}
 
@@ -532,12 +533,75 @@ def load_tables(
     gen_seconds: dict[str, float] = {}
     with CopyWorker(conn, reporter) as worker:
         gen_seconds = generate_tables(
-            plan, seed, worker.submit, existing=existing or {}, sequence_offsets=sequence_offsets or {}
+            plan, seed, worker.submit, existing=existing or {}, sequence_offsets=sequence_offsets or {},
+            stream=worker.stream,
         )
     return [
-        TableSeed(table=tp.table.name, rows=tp.rows, seconds=gen_seconds[tp.table.name] + worker.seconds[tp.table.name])
+        TableSeed(table=tp.table.name, rows=tp.rows,
+                  seconds=gen_seconds[tp.table.name] + worker.seconds.get(tp.table.name, 0.0))
         for tp in plan.tables
     ]
+
+
+def needed_columns(plan: SeedPlan) -> dict[str, set[str]]:
+    """The columns of each table that later tables read (references, copies, times after a parent's):
+    all that is kept once a table is written."""
+    needed: dict[str, set[str]] = {tp.table.name: set() for tp in plan.tables}
+
+    def visit(tp: TablePlan, rule: Rule) -> None:
+        if rule.kind == "ref":
+            target, _, column = str(rule.arg).rpartition(".")
+            needed.setdefault(target, set()).add(column)
+        if rule.kind in ("copy", "after") and "." in str(rule.arg):
+            fk_col, parent_col = str(rule.arg).split(".", 1)
+            fk = next((r for r in tp.rules if r.column == fk_col and r.kind == "ref"), None)
+            if fk is not None:
+                needed.setdefault(_ref_table(fk), set()).add(parent_col)
+        if rule.kind == "json":
+            for sub in rule.arg.values():
+                visit(tp, sub)
+        if rule.kind == "array":
+            visit(tp, rule.arg)
+
+    for tp in plan.tables:
+        for r in tp.rules:
+            visit(tp, r)
+    return needed
+
+
+def chunkable(tp: TablePlan) -> bool:
+    """A table generated a chunk at a time: big, and no rule that needs all its rows at once
+    (uniqueness drawn without replacement, self-references, cycles). Composite uniqueness is
+    kept across chunks by the hashes of the combinations already written."""
+    if tp.rows <= GENERATE_CHUNK_ROWS or tp.deferred:
+        return False
+    for r in tp.rules:
+        if r.unique and r.kind not in ("sequence", "uuid", "copy"):
+            return False
+        if r.kind == "ref" and _ref_table(r) == tp.table.name:
+            return False
+    return True
+
+
+def may_be_null(rule: Rule) -> bool:
+    return (
+        rule.null_fraction > 0
+        or rule.kind in ("after", "copy", "value")
+        or any(rule.options.get(k) for k in ("nulls_with", "nulls_without", "required_without"))
+    )
+
+
+def concat_cols(parts: list[Col]) -> Col:
+    """The chunks of a kept column as one column (values materialized)."""
+    first = parts[0]
+    values = np.concatenate([np.asarray(p.values) for p in parts])
+    nulls = None
+    if any(p.nulls is not None for p in parts):
+        nulls = np.concatenate([p.null_mask() for p in parts])
+    parent_rows = None
+    if all(p.parent_rows is not None for p in parts):
+        parent_rows = np.concatenate([p.parent_rows for p in parts if p.parent_rows is not None])
+    return Col(first.kind, values, nulls=nulls, parent_rows=parent_rows)
 
 
 def generate_tables(
@@ -547,11 +611,14 @@ def generate_tables(
     *,
     existing: dict[str, int] | None = None,
     sequence_offsets: dict[str, dict[str, int]] | None = None,
+    stream: Callable[[TablePlan, set[str]], Callable[[TableData | None], None]] | None = None,
 ) -> dict[str, float]:
     """Generate every table in plan order; hand each to `complete` once all its columns exist.
 
     Returns the generation seconds per table. A table with columns deferred by a reference
-    cycle is completed as soon as the tables those columns reference are generated.
+    cycle is completed as soon as the tables those columns reference are generated. With
+    `stream`, big tables are generated a chunk at a time and fed to it as they are made, so
+    memory stays flat in the row count: only the columns later tables read are kept.
     """
     existing = existing or {}
     sequence_offsets = sequence_offsets or {}
@@ -559,12 +626,29 @@ def generate_tables(
     contexts: dict[str, Context] = {}
     waiting: dict[str, TablePlan] = {}
     gen_seconds: dict[str, float] = {}
+    needed = needed_columns(plan)
     for tp in plan.tables:
         name = tp.table.name
         t0 = time.perf_counter()
         column_types = {c.name: c.type for c in tp.table.columns}
         column_types.update({f"ref:{r.column}": _ref_table(r) for r in tp.rules if r.kind == "ref"})
         table_seed = seed + 1_000_003 * existing.get(name, 0)
+        if stream is not None and chunkable(tp):
+            feed = stream(tp, {r.column for r in tp.rules if may_be_null(r)})
+            kept: dict[str, list[Col]] = {c: [] for c in needed.get(name, set()) if any(r.column == c for r in tp.rules)}
+            seen: dict[tuple[str, ...], np.ndarray] = {}
+            for start in range(0, tp.rows, GENERATE_CHUNK_ROWS):
+                n = min(GENERATE_CHUNK_ROWS, tp.rows - start)
+                chunk_ctx = Context(table_seed, name, n, done, column_types, sequence_offsets.get(name), tp.scale,
+                                    chunk=(start, tp.rows))
+                _generate_rules(chunk_ctx, list(tp.rules), tp.unique_groups, seen)
+                feed(TableData(name, n, chunk_ctx.cols))
+                for c, parts in kept.items():
+                    parts.append(chunk_ctx.cols[c])
+            feed(None)
+            done[name] = TableData(name, tp.rows, {c: concat_cols(parts) for c, parts in kept.items()})
+            gen_seconds[name] = time.perf_counter() - t0
+            continue
         ctx = contexts[name] = Context(
             table_seed, name, tp.rows, done, column_types, sequence_offsets.get(name), tp.scale
         )
@@ -575,6 +659,10 @@ def generate_tables(
             waiting[name] = tp
         else:
             complete(tp, done[name])
+            if stream is not None:  # written: keep only what later tables read
+                keep = needed.get(name, set())
+                done[name] = TableData(name, tp.rows, {c: v for c, v in ctx.cols.items() if c in keep})
+                del contexts[name]
         for other, wp in list(waiting.items()):
             if all(_ref_table(r) in done for r in wp.rules if r.column in wp.deferred and r.kind == "ref"):
                 t1 = time.perf_counter()
@@ -594,14 +682,17 @@ def generate_table(tp: TablePlan, seed: int, done: dict[str, TableData]) -> Tabl
     return TableData(tp.table.name, tp.rows, ctx.cols)
 
 
-def _generate_rules(ctx: Context, rules: list[Rule], groups: tuple[tuple[str, ...], ...]) -> None:
+def _generate_rules(
+    ctx: Context, rules: list[Rule], groups: tuple[tuple[str, ...], ...],
+    seen: dict[tuple[str, ...], np.ndarray] | None = None,
+) -> None:
     by_column = {r.column: r for r in rules}
     for r in rules:
         if r.column in ctx.cols:
             continue
         component = _group_component(r.column, groups)
         if component:
-            ctx.cols.update(_generate_unique_group(component, by_column, ctx, ctx.n))
+            ctx.cols.update(_generate_unique_group(component, by_column, ctx, ctx.n, seen))
             continue
         ctx.cols[r.column] = generate(r, ctx)
 
@@ -627,7 +718,8 @@ def _trivially_unique(rule: Rule) -> bool:
 
 
 def _generate_unique_group(
-    groups: list[tuple[str, ...]], rules: dict[str, Rule], ctx: Context, n: int
+    groups: list[tuple[str, ...]], rules: dict[str, Rule], ctx: Context, n: int,
+    seen: dict[tuple[str, ...], np.ndarray] | None = None,
 ) -> dict[str, Col]:
     """Columns unique together (memberships (org_id, user_id)): oversample, keep rows that are the
     first occurrence in every set. A set with a unique column (or a sequence) is unique already."""
@@ -650,21 +742,47 @@ def _generate_unique_group(
         for c in order:  # later columns may depend on earlier ones (after, copy): same row count
             cols[c] = ctx.cols[c] = generate(rules[c], ctx, m)
         ok = np.ones(m, dtype=bool)
+        hashes: dict[tuple[str, ...], np.ndarray] = {}
         for g in open_groups:
-            frame = pd.DataFrame({c: cols[c].codes if cols[c].codes is not None else cols[c].values for c in g})
-            ok &= ~frame.duplicated().to_numpy()
+            if seen is None:
+                frame = pd.DataFrame({c: cols[c].codes if cols[c].codes is not None else cols[c].values for c in g})
+                ok &= ~frame.duplicated().to_numpy()
+                continue
+            # across chunks: the values themselves (pools differ by chunk), hashed; a hash collision
+            # only drops a row that was unique after all
+            h = pd.util.hash_pandas_object(
+                pd.DataFrame({c: _hashable(cols[c]) for c in g}), index=False
+            ).to_numpy()
+            hashes[g] = h
+            ok &= ~pd.Series(h).duplicated().to_numpy() & ~np.isin(h, seen.get(g, np.empty(0, np.uint64)))
         keep = np.flatnonzero(ok)
         kept = len(keep)
         for c in order:
             del ctx.cols[c]
         if kept >= n:
-            return {c: col.take(keep[:n]) for c, col in cols.items()}
+            if seen is None:
+                return {c: col.take(keep[:n]) for c, col in cols.items()}
+            # a random subset, in order: an ordered time column stays uniform inside its chunk
+            keep = np.sort(ctx.rng(",".join(groups[0]), "keep").choice(keep, size=n, replace=False))
+            for g, h in hashes.items():
+                seen[g] = np.concatenate([seen.get(g, np.empty(0, np.uint64)), h[keep]])
+            return {c: col.take(keep) for c, col in cols.items()}
         factor *= 2
     group = open_groups[0]
     raise SeedError(
         f"tables.{ctx.table}.columns.{','.join(group)}: unique ({', '.join(group)}) is impossible for {n} rows: "
         f"the rules give only about {kept} distinct combinations"
     )
+
+
+def _hashable(col: Col) -> np.ndarray:
+    values = np.asarray(col.values)
+    if values.dtype.kind == "M":
+        values = values.astype("datetime64[us]").astype(np.int64)
+    if col.nulls is not None and col.nulls.any():
+        values = values.astype(object)
+        values[col.nulls] = None
+    return values
 
 
 def _group_order(columns: list[str], rules: dict[str, Rule], ctx: Context) -> list[str]:
@@ -691,7 +809,7 @@ class CopyWorker:
         self.conn = conn
         self.reporter = reporter
         self.seconds: dict[str, float] = {}
-        self._jobs: queue.Queue[tuple[TablePlan, TableData] | None] = queue.Queue()
+        self._jobs: queue.Queue[tuple[TablePlan, TableData | _Stream] | None] = queue.Queue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="pg-analyzer-copy", daemon=True)
 
@@ -702,6 +820,26 @@ class CopyWorker:
     def submit(self, tp: TablePlan, data: TableData) -> None:
         self._raise_error()
         self._jobs.put((tp, data))
+
+    def stream(self, tp: TablePlan, nullable: set[str]) -> Callable[[TableData | None], None]:
+        """Start one COPY fed chunk by chunk; the returned function takes chunks, then None.
+
+        At most two chunks wait: generation runs ahead of the COPY by that much and no more.
+        """
+        self._raise_error()
+        feed: queue.Queue[TableData | None] = queue.Queue(maxsize=2)
+        self._jobs.put((tp, _Stream(feed, nullable)))
+
+        def put(chunk: TableData | None) -> None:
+            while True:
+                self._raise_error()
+                try:
+                    feed.put(chunk, timeout=0.5)
+                    return
+                except queue.Full:
+                    continue
+
+        return put
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -724,10 +862,13 @@ class CopyWorker:
             tp, data = job
             t0 = time.perf_counter()
             try:
-                copy_table(self.conn, tp, data, self.reporter)
+                if isinstance(data, _Stream):
+                    copy_stream(self.conn, tp, data, self.reporter)
+                else:
+                    copy_table(self.conn, tp, data, self.reporter)
+                    self.seconds[tp.table.name] = time.perf_counter() - t0
             except BaseException as e:  # noqa: BLE001 - handed to the generating thread
                 self._error = e
-            self.seconds[tp.table.name] = time.perf_counter() - t0
 
 
 def copy_table(conn: psycopg.Connection, tp: TablePlan, data: TableData, reporter: Reporter) -> None:
@@ -761,6 +902,56 @@ def copy_table(conn: psycopg.Connection, tp: TablePlan, data: TableData, reporte
         raise SeedError(f"tables.{name}: generated values do not fit the column types: {e.diag.message_primary} "
                         f"({e.diag.context or ''})".strip()) from None
     finally:
+        reporter.finish()
+
+
+@dataclass
+class _Stream:
+    feed: queue.Queue[TableData | None]
+    nullable: set[str]
+
+
+def copy_stream(conn: psycopg.Connection, tp: TablePlan, stream: _Stream, reporter: Reporter) -> None:
+    """One COPY for a table that arrives in chunks (binary when the first chunk can be, else CSV)."""
+    name = tp.table.name
+    first = stream.feed.get()
+    if first is None:
+        return
+    types = {c.name: c.type for c in tp.table.columns}
+    written = [r.column for r in tp.rules]
+    typed = [(c, types[c]) for c in written]
+    probe = binary_rows(name, typed, first.cols, stream.nullable)
+    columns = probe.columns if probe is not None else written
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(
+        table_ident(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL("binary" if probe is not None else "csv"),
+    )
+    reporter.start(f"seed {name}", tp.rows)
+    data: TableData | None = first
+    try:
+        cursor = conn.cursor()
+        with cursor.copy(stmt, writer=QueuedLibpqWriter(cursor)) as copy:
+            if probe is not None:
+                copy.write(HEADER)
+            while data is not None:
+                encoder = binary_rows(name, typed, data.cols, stream.nullable) if probe is not None else None
+                for start in range(0, data.n, COPY_CHUNK_ROWS):
+                    stop = min(start + COPY_CHUNK_ROWS, data.n)
+                    copy.write(encoder.encode(start, stop) if encoder is not None
+                               else csv_chunk(columns, data.cols, start, stop))
+                    reporter.advance(stop - start)
+                data = stream.feed.get()
+            if probe is not None:
+                copy.write(TRAILER)
+    except psycopg.errors.NotNullViolation as e:
+        raise SeedError(f"tables.{name}.columns.{e.diag.column_name}: NOT NULL column got NULLs: "
+                        "declare a rule for it without null_fraction") from None
+    except (psycopg.errors.DataError, psycopg.errors.CheckViolation) as e:
+        raise SeedError(f"tables.{name}: generated values do not fit the column types: {e.diag.message_primary} "
+                        f"({e.diag.context or ''})".strip()) from None
+    finally:
+        while data is not None:  # a failed COPY: let the generator finish its puts
+            data = stream.feed.get()
         reporter.finish()
 
 

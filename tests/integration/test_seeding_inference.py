@@ -296,3 +296,35 @@ def test_tables_of_every_schema_named_schema_qualified(
     code = main(["seed", str(tmp_path / "w2.yaml"), "--dsn", embedded_dsn, "--scratch", "--quiet"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "tables.orders: no such table" in err and "sales.orders" in err
+
+
+def test_big_tables_are_generated_in_chunks_with_every_guarantee(
+    embedded_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 1,000 rows: keys continue, NULL counts are exact, composite uniqueness holds
+    across chunks, ordered times keep rising, and references still find their parents."""
+    from analyzer.seeding import loader
+
+    monkeypatch.setattr(loader, "GENERATE_CHUNK_ROWS", 1000)
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE parents (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL);\n"
+        "CREATE TABLE visits (id bigserial PRIMARY KEY, parent_id bigint NOT NULL REFERENCES parents (id),"
+        " day integer NOT NULL, note text, created_at timestamptz NOT NULL, UNIQUE (parent_id, day));\n"
+    )
+    (tmp_path / "w.yaml").write_text(
+        "name: chunks\nschema: schema.sql\ntables:\n  parents: {rows: 3000}\n"
+        "  visits:\n    rows: 7500\n    columns:\n      day: {int: {min: 1, max: 40}}\n"
+        "      note: {text: word, null_fraction: 0.3}\n"
+        "      created_at: {after: parent_id.created_at, min: 1h, max: 3d}\n"
+        "queries:\n  - {name: q, sql: SELECT 1}\n"
+    )
+    with _database_on(embedded_dsn) as dsn:
+        assert main(["seed", str(tmp_path / "w.yaml"), "--dsn", dsn, "--allow-ddl", "--quiet"]) == 0
+        with psycopg.connect(dsn) as conn:
+            assert _one(conn, "SELECT count(*) = 7500 AND count(DISTINCT id) = 7500 AND max(id) = 7500 FROM visits")
+            assert _one(conn, "SELECT count(*) FROM visits WHERE note IS NULL") == 2250
+            assert _one(conn, "SELECT count(*) FROM visits v JOIN parents p ON p.id = v.parent_id "
+                              "WHERE v.created_at < p.created_at") == 0
+            # the parents' ordered creation times rise with their ids across the chunks
+            assert _one(conn, "SELECT count(*) FROM (SELECT created_at < lag(created_at) OVER (ORDER BY id) AS back "
+                              "FROM parents) x WHERE back") == 0
