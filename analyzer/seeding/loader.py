@@ -34,7 +34,7 @@ from analyzer.seeding.rules import Rule, parse_rule
 from analyzer.workload import TableRule, Workload
 
 COPY_CHUNK_ROWS = 50_000
-GENERATE_CHUNK_ROWS = 100_000  # rows generated at a time for big tables: memory flat in --scale
+GENERATE_CHUNK_ROWS = 50_000  # rows generated at a time for big tables: memory flat in --scale
 # Memory for the index builds and the foreign-key checks after the load (raised, never lowered).
 SESSION_MEMORY_KB = {"work_mem": 256 * 1024, "maintenance_work_mem": 512 * 1024}
 
@@ -592,16 +592,14 @@ def may_be_null(rule: Rule) -> bool:
 
 
 def concat_cols(parts: list[Col]) -> Col:
-    """The chunks of a kept column as one column (values materialized)."""
+    """The chunks of a kept column as one column (values materialized; a later table reads the
+    values only, so the parent rows of a reference are not kept)."""
     first = parts[0]
     values = np.concatenate([np.asarray(p.values) for p in parts])
     nulls = None
-    if any(p.nulls is not None for p in parts):
+    if any(p.nulls is not None and p.nulls.any() for p in parts):
         nulls = np.concatenate([p.null_mask() for p in parts])
-    parent_rows = None
-    if all(p.parent_rows is not None for p in parts):
-        parent_rows = np.concatenate([p.parent_rows for p in parts if p.parent_rows is not None])
-    return Col(first.kind, values, nulls=nulls, parent_rows=parent_rows)
+    return Col(first.kind, values, nulls=nulls)
 
 
 def generate_tables(
@@ -612,6 +610,7 @@ def generate_tables(
     existing: dict[str, int] | None = None,
     sequence_offsets: dict[str, dict[str, int]] | None = None,
     stream: Callable[[TablePlan, set[str]], Callable[[TableData | None], None]] | None = None,
+    done: dict[str, TableData] | None = None,
 ) -> dict[str, float]:
     """Generate every table in plan order; hand each to `complete` once all its columns exist.
 
@@ -622,7 +621,7 @@ def generate_tables(
     """
     existing = existing or {}
     sequence_offsets = sequence_offsets or {}
-    done: dict[str, TableData] = {}
+    done = {} if done is None else dict(done)  # tables generated before (benchmarks)
     contexts: dict[str, Context] = {}
     waiting: dict[str, TablePlan] = {}
     gen_seconds: dict[str, float] = {}
@@ -644,7 +643,8 @@ def generate_tables(
                 _generate_rules(chunk_ctx, list(tp.rules), tp.unique_groups, seen)
                 feed(TableData(name, n, chunk_ctx.cols))
                 for c, parts in kept.items():
-                    parts.append(chunk_ctx.cols[c])
+                    col = chunk_ctx.cols[c]
+                    parts.append(Col(col.kind, np.asarray(col.values), nulls=col.nulls))
             feed(None)
             done[name] = TableData(name, tp.rows, {c: concat_cols(parts) for c, parts in kept.items()})
             gen_seconds[name] = time.perf_counter() - t0
@@ -930,7 +930,9 @@ def copy_stream(conn: psycopg.Connection, tp: TablePlan, stream: _Stream, report
     data: TableData | None = first
     try:
         cursor = conn.cursor()
-        with cursor.copy(stmt, writer=QueuedLibpqWriter(cursor)) as copy:
+        # The plain writer: this thread already runs beside the generator, and psycopg's queued
+        # writer holds up to 1,024 buffers, which would let a slow server pile the table up here.
+        with cursor.copy(stmt) as copy:
             if probe is not None:
                 copy.write(HEADER)
             while data is not None:
