@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed", help="create the schema where absent and seed it, without replaying")
     target_options(seed)
+    seed.add_argument("--explain", action="store_true", help="print the rules seeding would use (YAML to paste), seed nothing")
 
     overhead = sub.add_parser("overhead", help="measure what proposed indexes cost the workload's writes")
     target_options(overhead)
@@ -180,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
     reporter = RichReporter(err, enabled=not args.quiet)
+    _fix_mmap_threshold()
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -226,6 +228,19 @@ def _masked(text: str) -> str:
 
     first = text.splitlines()[0] if text else ""
     return mask_secrets(first)
+
+
+def _fix_mmap_threshold() -> None:
+    """Seeding allocates and frees chunk-sized numpy buffers; glibc's sliding mmap threshold
+    would keep them in the heap once freed, so peak memory grew with the number of chunks.
+    A fixed 1 MiB threshold hands them back. A no-op where there is no glibc."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -339,6 +354,11 @@ def _cmd_plan(args: argparse.Namespace, out: Console) -> int:
 def _cmd_seed(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
     from analyzer.runner import run_workload
 
+    if args.explain:
+        from analyzer.runner import explain_seeding
+
+        print(explain_seeding(_options(args, replay=False), reporter), end="")
+        return EXIT_OK
     report = run_workload(_options(args, replay=False), reporter)
     seeding = report.seeding
     if seeding is not None and seeding.skipped == "tables already hold rows":
@@ -353,6 +373,8 @@ def _cmd_seed(args: argparse.Namespace, out: Console, reporter: RichReporter) ->
     for t in seeding.tables:
         rate = t.rows / t.seconds if t.seconds else 0
         out.print(f"{t.table:<20} {t.rows:>12,} rows  {t.seconds:7.2f} s  {rate:>12,.0f} rows/s")
+    for note in seeding.notes:
+        out.print(f"note: {note}")
     out.print(f"seeded in {seeding.seconds:.1f} s (scale {seeding.scale:g}, seed {seeding.seed})")
     if report.server.target == "embedded":
         out.print("[dim]the embedded server is removed at exit: use --dsn to keep the data[/dim]")

@@ -16,6 +16,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from analyzer.catalog import table_ident
 from analyzer.errors import QueryError
 from analyzer.workload import ParamSource, Statement
 
@@ -72,7 +73,7 @@ def _sample_column(
     query = sql.SQL(
         "SELECT {col} FROM {tbl} TABLESAMPLE BERNOULLI ({pct}) REPEATABLE (7) WHERE {col} IS NOT NULL{flt} LIMIT {lim}"
     ).format(
-        col=sql.Identifier(column), tbl=sql.Identifier(table), pct=sql.Literal(percent), flt=filter_sql,
+        col=sql.Identifier(column), tbl=table_ident(table), pct=sql.Literal(percent), flt=filter_sql,
         lim=sql.Literal(SAMPLE_ROWS * 5),
     )
     try:

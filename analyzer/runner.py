@@ -26,7 +26,7 @@ from psycopg import pq, sql
 from analyzer.advisor.advise import AdvisorResult, advise
 from analyzer.advisor.timing import summarize
 from analyzer.advisor.writecosts import measured_write_costs
-from analyzer.catalog import read_catalog, server_info, table_row_estimates
+from analyzer.catalog import read_catalog, server_info, table_ident, table_row_estimates
 from analyzer.checks import QueryRun, evaluate_expectations, run_builtin_checks
 from analyzer.errors import AnalyzerError, SeedError, TargetError
 from analyzer.params import sample_param_sets
@@ -41,7 +41,7 @@ from analyzer.replay import (
     validate_statement,
 )
 from analyzer.report.model import CheckOutcome, QueryReport, RunReport, SeedSummary, ServerInfo
-from analyzer.seeding.loader import seed_workload
+from analyzer.seeding.loader import explain_plan, plan_seeding, seed_workload
 from analyzer.sequence_journal import sequences_put_back
 from analyzer.sqlguard import referenced_tables
 from analyzer.targets import Target, connect, open_target
@@ -203,7 +203,7 @@ def prepare_data(
     if not workload.seed_data:
         notes.append("seed: false: the data already in the database is analyzed as it is")
         return SeedSummary(scale=scale, seed=seed, seconds=0.0, skipped="the workload sets seed: false")
-    catalog = read_catalog(conn)
+    catalog = read_catalog(conn, workload.schemas)
     wanted = list(workload.tables)
     missing = [t for t in wanted if t not in catalog.tables]
     if missing and workload.schema_sql is not None:
@@ -218,15 +218,7 @@ def prepare_data(
                 "in a scratch database, or --allow-ddl to create them in this one"
             )
         reporter.message("creating the schema")
-        try:
-            with conn.transaction():
-                conn.execute(workload.schema_sql)
-        except psycopg.Error as e:
-            raise AnalyzerError(f"{workload.path}: schema: {e.diag.message_primary or e}") from None
-        finally:
-            # a pg_dump file's set_config('search_path', '', false) must not change where the tool looks
-            if conn.pgconn.transaction_status == pq.TransactionStatus.IDLE:
-                conn.execute("RESET search_path")
+        create_schema(session, workload)
     elif missing:
         raise TargetError(f"{session.target.dsn_masked}: tables {', '.join(missing)} do not exist and the workload has no schema")
     else:
@@ -239,7 +231,7 @@ def prepare_data(
             return SeedSummary(scale=scale, seed=seed, seconds=0.0, skipped="tables already hold rows")
     refuse_oversized_seed(session, workload, scale)
     try:
-        return seed_workload(conn, workload, scale=scale, seed=seed, mode=options.seed_mode, reporter=reporter)
+        summary = seed_workload(conn, workload, scale=scale, seed=seed, mode=options.seed_mode, reporter=reporter)
     except psycopg.errors.QueryCanceled:
         raise SeedError(
             f"{session.target.dsn_masked}: seeding was cancelled by the server's statement_timeout "
@@ -249,6 +241,8 @@ def prepare_data(
         raise SeedError(f"{session.target.dsn_masked}: seeding refused: {e.diag.message_primary}") from None
     except psycopg.errors.ReadOnlySqlTransaction:
         raise SeedError(f"{session.target.dsn_masked}: the session is read-only: nothing can be seeded here") from None
+    notes.extend(f"seed: {n}" for n in summary.notes)
+    return summary
 
 
 def _setting(conn: psycopg.Connection, name: str) -> str:
@@ -293,7 +287,7 @@ def refuse_oversized_seed(session: Session, workload: Workload, scale: float) ->
 def _row_widths(conn: psycopg.Connection, tables: list[str]) -> dict[str, int]:
     """A lower bound of each table's row width: fixed-width types at their size, others at 8 bytes."""
     rows = conn.execute(
-        "SELECT c.relname, sum(CASE WHEN t.typlen > 0 THEN t.typlen ELSE 8 END)::int FROM pg_class c "
+        "SELECT c.oid::regclass::text, sum(CASE WHEN t.typlen > 0 THEN t.typlen ELSE 8 END)::int FROM pg_class c "
         "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
         "JOIN pg_type t ON t.oid = a.atttypid WHERE c.oid = ANY(SELECT to_regclass(x)::oid FROM unnest(%s::text[]) x) "
         "GROUP BY 1",
@@ -302,8 +296,44 @@ def _row_widths(conn: psycopg.Connection, tables: list[str]) -> dict[str, int]:
     return {str(r[0]): int(r[1]) for r in rows}
 
 
+def explain_seeding(options: RunOptions, reporter: Reporter | None = None) -> str:
+    """The rules seeding would use, as YAML to paste into the workload; creates the schema where
+    it is absent (a scratch database or the embedded server) but writes no rows."""
+    reporter = reporter or SilentReporter()
+    workload = load_workload(options.workload_path)
+    scale = options.scale if options.scale is not None else workload.scale
+    with open_session(options, uuid.uuid4().hex[:12], reporter) as session:
+        catalog = read_catalog(session.conn, workload.schemas)
+        missing = [t for t in workload.tables if t not in catalog.tables]
+        if missing and workload.schema_sql is not None and len(missing) == len(workload.tables):
+            if not session.may_ddl:
+                raise TargetError(
+                    f"{session.target.dsn_masked}: the workload's tables do not exist here; pass --scratch "
+                    "to explain in a scratch database, or --allow-ddl to create them in this one"
+                )
+            create_schema(session, workload)
+            catalog = read_catalog(session.conn, workload.schemas)
+        try:
+            plan = plan_seeding(catalog, workload, scale)
+        except SeedError as e:
+            text = str(e)
+            raise SeedError(text if text.startswith(str(workload.path)) else f"{workload.path}: {text}") from None
+    return explain_plan(plan, workload)
+
+
+def create_schema(session: Session, workload: Workload) -> None:
+    """Run the workload's DDL on a connection of its own: a pg_dump file sets the search_path to ''
+    (`set_config('search_path', '', false)`), and the tool's session must keep its own."""
+    assert workload.schema_sql is not None
+    try:
+        with connect(session.conninfo, dsn_masked=session.target.dsn_masked) as ddl, ddl.transaction():
+            ddl.execute(workload.schema_sql)
+    except psycopg.Error as e:
+        raise AnalyzerError(f"{workload.path}: schema: {e.diag.message_primary or e}") from None
+
+
 def _has_rows(conn: psycopg.Connection, table: str) -> bool:
-    row = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(table))).fetchone()
+    row = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(table_ident(table))).fetchone()
     return bool(row and row[0])
 
 

@@ -103,6 +103,7 @@ class Workload:
     writes: tuple[Statement, ...]
     replay: ReplaySettings
     thresholds: CheckThresholds
+    schemas: tuple[str, ...] | None = None  # the schemas it covers; None: every user schema
 
     def where(self, detail: str) -> str:
         """A location prefix for error messages about this workload."""
@@ -311,6 +312,7 @@ def _build(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int
         writes=writes,
         replay=replay,
         thresholds=thresholds,
+        schemas=tuple(str(x) for x in data["schemas"]) if data.get("schemas") else None,
     )
 
 
@@ -519,7 +521,7 @@ def _param_source(where: str, key: str, raw: Any) -> ParamSource:
     if "values" in raw:
         return ParamSource(kind="values", values=tuple(raw["values"]))
     if "sample" in raw:
-        table, _, column = str(raw["sample"]).partition(".")
+        table, _, column = str(raw["sample"]).rpartition(".")
         if not table or not column:
             raise WorkloadError(f"{where}: params.{key}: sample is table.column")
         filter_sql = None

@@ -4,15 +4,19 @@ Both sides run on the same server in the same run, alternating, each in a transa
 truncates `tasks` and drops its keys, indexes and triggers first (as the seeder does) and is
 rolled back afterwards:
 
-- seed: generate the table's columns from the workload's rules (parents generated once,
-  untimed) and stream them with binary COPY, as `pg-analyzer seed` does;
+- seed: generate the table's rows from the workload's rules (parents generated once,
+  untimed) a chunk at a time, each chunk streamed with binary COPY by the worker thread while
+  the next is generated, as `pg-analyzer seed` does;
 - raw COPY: write the same rows, precomputed as binary COPY bytes, so only the server's
   ingest is timed. That is the ceiling the seeder can reach.
 
-It prints rows/s of both and their ratio (median of --repeat runs), then times the whole
-default-scale workload seeded into a fresh database. Not a test: figures, not assertions.
+It prints rows/s of both and their ratio (median of --repeat runs), then the peak RSS of
+`pg-analyzer seed` of a workload (default: Pagila, row counts only) at scale 1 and 10, each in
+a process of its own, and their ratio (memory must stay flat in the scale), then times the
+whole default-scale project-management workload. Not a test: figures, not assertions.
 
     python benchmarks/seed_throughput.py [--rows 1000000] [--repeat 3] [--dsn DSN] [--no-workload]
+        [--rss-workload workloads/pagila.yaml] [--no-rss]
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -34,10 +39,12 @@ from analyzer.seeding.copy_format import HEADER, TRAILER, binary_rows
 from analyzer.seeding.generators import TableData
 from analyzer.seeding.loader import (
     COPY_CHUNK_ROWS,
+    CopyWorker,
+    SeedPlan,
     TablePlan,
     _drop_constraints,
-    copy_table,
     generate_table,
+    generate_tables,
     plan_seeding,
     seed_workload,
 )
@@ -55,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dsn", help="an existing server (default: an embedded PostgreSQL)")
     parser.add_argument("--no-workload", action="store_true", help="skip timing the whole default-scale workload")
+    parser.add_argument("--rss-workload", type=Path, default=ROOT / "workloads" / "pagila.yaml")
+    parser.add_argument("--no-rss", action="store_true", help="skip the peak RSS at scale 1 and 10")
     args = parser.parse_args(argv)
 
     server = None
@@ -111,6 +120,11 @@ def _run(admin_dsn: str, args: argparse.Namespace) -> int:
     print(f"raw binary COPY (ceiling):     {raw_rate:>12,.0f} rows/s   runs: {_runs(raw)}")
     print(f"ratio seed / ceiling:          {seed_rate / raw_rate:12.2f}")
 
+    if not args.no_rss:
+        peaks = {scale: _peak_rss_mb(admin_dsn, args.rss_workload, scale) for scale in (1, 10)}
+        print(f"peak RSS of `seed {args.rss_workload.name}`: scale 1 {peaks[1]:,.0f} MB, scale 10 {peaks[10]:,.0f} MB, "
+              f"ratio {peaks[10] / peaks[1]:.2f}")
+
     if not args.no_workload:
         with _database(admin_dsn, "pga_bench_workload") as dsn, psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(workload.schema_sql.encode())
@@ -124,7 +138,27 @@ def _run(admin_dsn: str, args: argparse.Namespace) -> int:
 
 
 def _seed(conn: psycopg.Connection, tasks: TablePlan, seed: int, done: dict[str, TableData]) -> None:
-    copy_table(conn, tasks, generate_table(tasks, seed, done), SilentReporter())
+    with CopyWorker(conn, SilentReporter()) as worker:
+        generate_tables(SeedPlan((tasks,)), seed, worker.submit, stream=worker.stream, done=done)
+
+
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec.
+_RSS_CHILD = """
+import sys
+from analyzer.cli import main
+code = main(["seed", sys.argv[1], "--dsn", sys.argv[2], "--scratch", "--scale", sys.argv[3], "--quiet"])
+print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")))
+sys.exit(code)
+"""
+
+
+def _peak_rss_mb(dsn: str, workload: Path, scale: float) -> float:
+    """Peak RSS of `pg-analyzer seed` in a process of its own (a scratch database, dropped after)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _RSS_CHILD, str(workload), dsn, str(scale)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
 def _raw_copy(conn: psycopg.Connection, columns: list[str], chunks: list[bytes]) -> None:

@@ -151,7 +151,7 @@ class SummaryView:
 class SeedTableView:
     seed: TableSeed
     rows_pct: float
-    columns: list[tuple[str, str, str, str]]  # column, distinct, null, most common
+    columns: list[tuple[str, str, str, str, str]]  # column, distinct, null, most common, rule
 
 
 def _environment() -> jinja2.Environment:
@@ -448,7 +448,7 @@ def _seed_tables(report: RunReport) -> list[SeedTableView]:
             common = " · ".join(
                 f"{_fmt_param(v)[:28]} {f:.0%}" for v, f in zip(c.most_common_vals[:4], c.most_common_freqs[:4])
             )
-            cols.append((c.column, distinct, f"{c.null_frac:.0%}" if c.null_frac else "—", common or "—"))
+            cols.append((c.column, distinct, f"{c.null_frac:.0%}" if c.null_frac else "—", common or "—", c.rule or "—"))
         out.append(SeedTableView(t, 100 * t.rows / most, cols))
     return out
 

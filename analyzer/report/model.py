@@ -37,6 +37,7 @@ class ColumnStats:
     null_frac: float
     most_common_vals: tuple[str, ...] = ()
     most_common_freqs: tuple[float, ...] = ()
+    rule: str = ""  # the rule that generated it (declared or inferred), one line of YAML
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class SeedSummary:
     seconds: float
     tables: tuple[TableSeed, ...] = ()
     skipped: str | None = None
+    notes: tuple[str, ...] = ()  # about inferred values: references left NULL, and why
 
 
 @dataclass(frozen=True)

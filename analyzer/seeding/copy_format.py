@@ -165,8 +165,14 @@ def _as_binary(values: np.ndarray) -> pa.Array:
     return fixed.cast(pa.binary())
 
 
-def binary_rows(table: str, columns: list[tuple[str, str]], cols: dict[str, Col]) -> BinaryRows | None:
-    """An encoder for (column, type) pairs, or None when some column cannot be written in binary."""
+def binary_rows(
+    table: str, columns: list[tuple[str, str]], cols: dict[str, Col], nullable: set[str] | None = None
+) -> BinaryRows | None:
+    """An encoder for (column, type) pairs, or None when some column cannot be written in binary.
+
+    `nullable` fixes which columns may hold NULLs (chunks of one COPY must keep one field order);
+    by default it is read from the values.
+    """
     fields: list[Field] = []
     for name, pg_type in columns:
         codec = codec_for(pg_type)
@@ -174,7 +180,10 @@ def binary_rows(table: str, columns: list[tuple[str, str]], cols: dict[str, Col]
         accepted = _FIXED[codec][1] if codec in _FIXED else _VARIABLE.get(codec or "", ())
         if codec is None or col.kind not in accepted:
             return None
-        fields.append(Field(name, codec, col.nulls is not None and bool(col.nulls.any())))
+        has_nulls = col.nulls is not None and bool(col.nulls.any())
+        if nullable is not None and has_nulls and name not in nullable:
+            raise SeedError(f"tables.{table}.columns.{name}: NULLs in a chunk of a column planned without them")
+        fields.append(Field(name, codec, has_nulls if nullable is None else name in nullable))
     return BinaryRows(table, fields, cols)
 
 

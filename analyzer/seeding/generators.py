@@ -123,6 +123,7 @@ class Context:
         column_types: Mapping[str, str],
         sequence_offsets: Mapping[str, int] | None = None,
         scale: float = 1.0,
+        chunk: tuple[int, int] | None = None,
     ):
         self.seed = seed
         self.table = table
@@ -132,13 +133,36 @@ class Context:
         self.column_types = column_types
         self.sequence_offsets = sequence_offsets or {}
         self.scale = scale  # `distinct` counts scale with the rows, so ratios hold at any --scale
+        # (first row, rows of the whole table) when the table is generated a chunk at a time
+        self.chunk = chunk
 
     def distinct(self, rule: Rule) -> int | None:
         """The rule's `distinct` at this scale."""
         return None if rule.distinct is None else max(1, round(rule.distinct * self.scale))
 
     def rng(self, column: str, salt: str = "") -> np.random.Generator:
+        """Draws for this table's rows (a chunk's own stream when generated in chunks)."""
+        key = [self.seed, _crc(self.table), _crc(column), _crc(salt)]
+        return np.random.default_rng(key + [self.chunk[0]] if self.chunk and self.chunk[0] else key)
+
+    def pool_rng(self, column: str, salt: str = "") -> np.random.Generator:
+        """Draws that every chunk must share: value pools, which parents are the popular ones."""
         return np.random.default_rng([self.seed, _crc(self.table), _crc(column), _crc(salt)])
+
+    @property
+    def first_row(self) -> int:
+        return self.chunk[0] if self.chunk else 0
+
+    @property
+    def total_rows(self) -> int:
+        return self.chunk[1] if self.chunk else self.n
+
+    def null_count(self, n: int, fraction: float) -> int:
+        """NULLs in these rows: chunks add up to exactly round(total × fraction)."""
+        if self.chunk is None or n != self.n:
+            return round(n * fraction)
+        start = self.chunk[0]
+        return round((start + n) * fraction) - round(start * fraction)
 
     def faker(self, locale: str, column: str) -> Faker:
         fake = Faker(locale)
@@ -157,29 +181,99 @@ def generate(rule: Rule, ctx: Context, n: int | None = None) -> Col:
     if maker is None:
         raise SeedError(f"{rule.where}: the '{rule.kind}' kind cannot be used here")
     col = maker(rule, ctx, n)
-    self_ref = rule.kind == "ref" and str(rule.arg).split(".", 1)[0] == ctx.table
+    self_ref = rule.kind == "ref" and str(rule.arg).rsplit(".", 1)[0] == ctx.table
     handles_own_nulls = rule.kind == "after" or self_ref
     if rule.null_fraction > 0 and not handles_own_nulls:
-        mask = exact_fraction(ctx.rng(rule.column, "nulls"), n, rule.null_fraction)
+        mask = exact_count(ctx.rng(rule.column, "nulls"), n, ctx.null_count(n, rule.null_fraction))
         col.nulls = mask if col.nulls is None else (col.nulls | mask)
+    if any(rule.options.get(m) for m in ("nulls_with", "nulls_without", "required_without", "at_least")):
+        col = _related(rule, ctx, col, n)
+    if rule.options.get("max_length") is not None or rule.options.get("min_length") is not None:
+        col = _fit_length(rule, col)
     return col
+
+
+def _other(rule: Rule, ctx: Context, name: str, n: int) -> Col:
+    other = ctx.cols.get(name)
+    if other is None or len(other) != n:
+        raise SeedError(f"{rule.where}: depends on {name}, which has no values here")
+    return other
+
+
+def _related(rule: Rule, ctx: Context, col: Col, n: int) -> Col:
+    """Multi-column CHECK forms: NULL together, exactly one of two, and `a <= b`."""
+    opts = rule.options
+    if opts.get("nulls_with"):
+        col.nulls = _other(rule, ctx, str(opts["nulls_with"]), n).null_mask().copy()
+    if opts.get("nulls_without"):
+        col.nulls = ~_other(rule, ctx, str(opts["nulls_without"]), n).null_mask()
+    if opts.get("required_without"):
+        other_nulls = _other(rule, ctx, str(opts["required_without"]), n).null_mask()
+        col.nulls = col.null_mask() & ~other_nulls
+    if opts.get("at_least"):
+        low = _other(rule, ctx, str(opts["at_least"]), n)
+        values = np.asarray(col.values)
+        base = np.asarray(low.values)
+        if values.dtype.kind == "M":
+            base = base.astype(values.dtype)
+            step = np.timedelta64(1, "s") if opts.get("strict") else np.timedelta64(0, "s")
+        elif values.dtype.kind in "iu":
+            base = base.astype(values.dtype)
+            step = 1 if opts.get("strict") else 0  # type: ignore[assignment]
+        elif values.dtype.kind == "f":
+            base = base.astype(values.dtype)
+            step = 0.01 if opts.get("strict") else 0.0  # type: ignore[assignment]
+        else:
+            raise SeedError(f"{rule.where}: at_least needs numbers or times, {rule.column} is {col.kind}")
+        both = ~low.null_mask()
+        out = values.copy()
+        out[both] = np.maximum(values[both], base[both] + step)
+        col = Col(col.kind, out, nulls=col.nulls, parent_rows=col.parent_rows)
+    return col
+
+
+def _fit_length(rule: Rule, col: Col) -> Col:
+    """Text cut to `max_length` and padded to `min_length` (varchar(n), CHECK (length(x) ...))."""
+    if col.kind not in (TEXT,):
+        return col
+    hi = rule.options.get("max_length")
+    lo = int(rule.options.get("min_length") or 0)
+
+    def fit(values: np.ndarray) -> np.ndarray:
+        out = np.asarray([str(v) for v in values], dtype=object)
+        if hi is not None:
+            out = np.asarray([v[: int(hi)] for v in out], dtype=object)
+        if lo:
+            out = np.asarray([v if len(v) >= lo else v + "x" * (lo - len(v)) for v in out], dtype=object)
+        return out
+
+    if col.pool is not None and col.codes is not None and col._values is None:
+        return Col(col.kind, None, nulls=col.nulls, parent_rows=col.parent_rows, pool=fit(col.pool), codes=col.codes)
+    return Col(col.kind, fit(col.values), nulls=col.nulls, parent_rows=col.parent_rows)
 
 
 def exact_fraction(rng: np.random.Generator, n: int, fraction: float) -> np.ndarray:
     """A mask with exactly round(n * fraction) rows set, at random places (NULLs as asked, not about)."""
+    return exact_count(rng, n, round(n * fraction))
+
+
+def exact_count(rng: np.random.Generator, n: int, count: int) -> np.ndarray:
     mask = np.zeros(n, dtype=bool)
-    mask[rng.permutation(n)[: round(n * fraction)]] = True
+    mask[rng.permutation(n)[:count]] = True
     return mask
 
 
-def _indices(rule: Rule, rng: np.random.Generator, size: int, n: int) -> np.ndarray:
-    """Indices 0..size-1 drawn by the rule's distribution; zipf ranks are shuffled over the pool."""
+def _indices(
+    rule: Rule, rng: np.random.Generator, size: int, n: int, perm_rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """Indices 0..size-1 drawn by the rule's distribution; zipf ranks are shuffled over the pool
+    (by `perm_rng` when given: every chunk of a table must agree on the popular values)."""
     if size <= 0:
         raise SeedError(f"{rule.where}: nothing to choose from")
     if rule.distribution == "uniform":
         return rng.integers(0, size, n)
     if rule.distribution == "zipf":
-        perm = rng.permutation(size)
+        perm = (perm_rng or rng).permutation(size)
         return np.asarray(perm[zipf_ranks(rng, size, rule.s, n)])
     mean = rule.mean if rule.mean is not None else size / 2
     sd = rule.sd if rule.sd is not None else size / 6
@@ -268,6 +362,7 @@ def _gen_sequence(rule: Rule, ctx: Context, n: int) -> Col:
     used = ctx.sequence_offsets.get(rule.column)  # --append: the largest value already in the table
     if used is not None and step > 0 and used >= start:
         start += step * ((used - start) // step + 1)
+    start += step * ctx.first_row
     return Col(INT, start + step * np.arange(n, dtype=np.int64))
 
 
@@ -277,13 +372,16 @@ def _gen_int(rule: Rule, ctx: Context, n: int) -> Col:
     if hi < lo:
         raise SeedError(f"{rule.where}: max {hi} is below min {lo}")
     rng = ctx.rng(rule.column)
+    ranges = rule.options.get("ranges")
+    if ranges and not rule.unique:
+        return Col(INT, _in_ranges(rng, [(float(a), float(b)) for a, b in ranges], n, integer=True).astype(np.int64))
     if rule.unique:
         if hi - lo + 1 < n:
             raise SeedError(f"{rule.where}: unique is impossible: {hi - lo + 1} values in [{lo}, {hi}] for {n} rows")
         return Col(INT, lo + rng.choice(hi - lo + 1, size=n, replace=False).astype(np.int64))
     if rule.distribution == "uniform":
         return Col(INT, rng.integers(lo, hi + 1, n, dtype=np.int64))
-    return Col(INT, lo + _indices(rule, rng, hi - lo + 1, n).astype(np.int64))
+    return Col(INT, lo + _indices(rule, rng, hi - lo + 1, n, ctx.pool_rng(rule.column)).astype(np.int64))
 
 
 def _gen_numeric(rule: Rule, ctx: Context, n: int) -> Col:
@@ -338,18 +436,66 @@ def _time_bounds(rule: Rule) -> tuple[float, float]:
 
 
 def _instants(rule: Rule, ctx: Context, n: int) -> np.ndarray:
-    """Epoch seconds between start and end; `shape: recent` puts more rows near the end."""
-    start, end = _time_bounds(rule)
+    """Epoch seconds between start and end; `shape: recent` puts more rows near the end.
+
+    `ranges: [[start, end), ...]` (partition bounds) replaces start and end: a range is drawn
+    in proportion to its width, then an instant inside it; `ordered: true` sorts the instants,
+    so an append-only table's physical order follows its time column.
+    """
     rng = ctx.rng(rule.column)
-    u = rng.random(n)
-    if rule.options.get("shape") == "recent":
-        u = np.sqrt(u)
-    secs = start + u * (end - start)
+    ranges = rule.options.get("ranges")
+    ordered = bool(rule.options.get("ordered"))
+    # ordered in chunks: each chunk draws from its own slice of [0, 1), so the slices line up
+    u = _stratified(rng, n, ctx) if ordered else rng.random(n)
+    if ranges:
+        spans = [
+            (parse_instant(rule.where, a, DEFAULT_START).timestamp(), parse_instant(rule.where, b, DEFAULT_END).timestamp())
+            for a, b in ranges
+        ]
+        secs = _in_ranges(rng, spans, n, integer=False, u=u if ordered else None)
+    else:
+        start, end = _time_bounds(rule)
+        if rule.options.get("shape") == "recent":
+            u = np.sqrt(u)
+        secs = start + u * (end - start)
     if rule.options.get("time_of_day") == "business":
         day = np.floor(secs / 86400) * 86400
         hours = np.clip(rng.normal(13.0, 2.5, n), 7.0, 20.0)
         secs = day + hours * 3600
     return secs
+
+
+def _stratified(rng: np.random.Generator, n: int, ctx: Context) -> np.ndarray:
+    """Sorted uniforms in this chunk's share of [0, 1) (all of it when not chunked)."""
+    lo = ctx.first_row / max(ctx.total_rows, 1)
+    hi = (ctx.first_row + n) / max(ctx.total_rows, 1)
+    return np.asarray(lo + np.sort(rng.random(n)) * (hi - lo))
+
+
+def _in_ranges(
+    rng: np.random.Generator, spans: list[tuple[float, float]], n: int, *, integer: bool, u: np.ndarray | None = None
+) -> np.ndarray:
+    """Values in half-open ranges [a, b), each range drawn in proportion to its width; with `u`
+    (uniforms), the ranges laid end to end are walked in order, so sorted `u` give sorted values."""
+    spans = [(a, b) for a, b in spans if b > a]
+    if not spans:
+        raise SeedError("no non-empty range to generate in")
+    if u is not None:
+        spans.sort()
+        widths = np.asarray([b - a for a, b in spans], dtype=np.float64)
+        edges = np.r_[0.0, np.cumsum(widths)]
+        x = u * edges[-1]
+        which = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(spans) - 1)
+        lows = np.asarray([a for a, _ in spans])[which]
+        inside = np.minimum(x - edges[which], np.maximum(widths[which] - 1e-6, 0))
+        return np.asarray(np.floor(lows + inside) if integer else lows + inside)
+    widths = np.asarray([b - a for a, b in spans], dtype=np.float64)
+    which = sample_weighted(rng, widths, n)
+    lows = np.asarray([a for a, _ in spans])[which]
+    if integer:
+        return np.asarray(lows + np.floor(rng.random(n) * widths[which]))
+    # stay a microsecond inside the upper bound, which belongs to the next partition
+    return np.asarray(lows + rng.random(n) * np.maximum(widths[which] - 1e-6, 0))
 
 
 def _gen_timestamp(rule: Rule, ctx: Context, n: int) -> Col:
@@ -431,7 +577,7 @@ def _name_pool(rule: Rule, ctx: Context, wanted: int) -> np.ndarray:
     first = np.asarray(list(dict.fromkeys(faker_pool(rule, ctx, "first_name", 1000))), dtype=object)
     last = np.asarray(list(dict.fromkeys(faker_pool(rule, ctx, "last_name", 1000))), dtype=object)
     combos = len(first) * len(last)
-    codes = ctx.rng(rule.column, "names").choice(combos, size=min(wanted, combos), replace=False)
+    codes = ctx.pool_rng(rule.column, "names").choice(combos, size=min(wanted, combos), replace=False)
     pool = np.char.add(np.char.add(first[codes % len(first)].astype(str), " "), last[codes // len(first)].astype(str))
     return distinct_pool(pool.astype(object), wanted)
 
@@ -448,9 +594,9 @@ def _sample_pool(rule: Rule, ctx: Context, pool: np.ndarray, n: int) -> Col:
     """Rows drawn from a pool; uniform draws use every pool value, so `distinct` is reached exactly."""
     rng = ctx.rng(rule.column, "pick")
     if rule.distribution == "uniform":
-        codes = rng.permutation(n) % len(pool)
+        codes = (ctx.first_row + rng.permutation(n)) % len(pool)
     else:
-        codes = _indices(rule, rng, len(pool), n)
+        codes = _indices(rule, rng, len(pool), n, ctx.pool_rng(rule.column, "pick"))
     return pooled(TEXT, pool, codes)
 
 
@@ -483,7 +629,7 @@ def _gen_text(rule: Rule, ctx: Context, n: int) -> Col:
     distinct = n if rule.unique else min(n, ctx.distinct(rule) or 200_000)
     if style == "word" and not rule.unique:
         distinct = min(distinct, len(vocab_arr))
-    rng = ctx.rng(rule.column, "text")
+    rng = ctx.pool_rng(rule.column, "text")
     pool = pd.unique(_sentences(rng, vocab_arr, style, int(lo), int(hi), distinct))
     for _ in range(5):  # short sentences collide: top up until the pool holds `distinct` values
         if len(pool) >= distinct:
@@ -598,7 +744,7 @@ def _array_elements(col: Col) -> np.ndarray:
 
 
 def _gen_ref(rule: Rule, ctx: Context, n: int) -> Col:
-    table, column = str(rule.arg).split(".", 1)
+    table, column = str(rule.arg).rsplit(".", 1)
     if table == ctx.table:
         return _gen_self_ref(rule, ctx, n, column)
     parent = ctx.done.get(table)
@@ -611,7 +757,7 @@ def _gen_ref(rule: Rule, ctx: Context, n: int) -> Col:
             raise SeedError(f"{rule.where}: unique is impossible: {parent.n} rows in {table} for {n} rows")
         rows = rng.choice(parent.n, size=n, replace=False)
     else:
-        rows = _indices(rule, rng, parent.n, n)
+        rows = _indices(rule, rng, parent.n, n, ctx.pool_rng(rule.column))
     picked = pcol.take(rows)
     picked.parent_rows = rows
     return picked
@@ -627,7 +773,8 @@ def _gen_self_ref(rule: Rule, ctx: Context, n: int, column: str) -> Col:
     if own is None:
         raise SeedError(f"{rule.where}: generate {ctx.table}.{column} before this self-reference")
     rng = ctx.rng(rule.column)
-    is_child = ~exact_fraction(rng, n, rule.null_fraction)
+    required = rule.null_fraction == 0  # NOT NULL: the roots point at themselves
+    is_child = ~exact_fraction(rng, n, 0.1 if required else rule.null_fraction)
     parent_rows = np.full(n, -1, dtype=np.int64)
     parents = np.flatnonzero(~is_child)
     children = np.flatnonzero(is_child)
@@ -643,9 +790,12 @@ def _gen_self_ref(rule: Rule, ctx: Context, n: int, column: str) -> Col:
         parent_rows[children[has]] = order[pick[has]]
     elif len(parents):
         parent_rows[children] = parents[rng.integers(0, len(parents), len(children))]
+    if required:
+        roots = parent_rows < 0
+        parent_rows[roots] = np.flatnonzero(roots)
     nulls = parent_rows < 0
     values = own.values[np.maximum(parent_rows, 0)]
-    return Col(own.kind, values, nulls=nulls, parent_rows=parent_rows)
+    return Col(own.kind, values, nulls=nulls if nulls.any() else None, parent_rows=parent_rows)
 
 
 def _resolve(rule: Rule, ctx: Context, ref: str) -> tuple[Col, np.ndarray | None]:
@@ -712,6 +862,16 @@ def _gen_after(rule: Rule, ctx: Context, n: int) -> Col:
     return Col(kind, values, nulls=nulls)
 
 
+def _gen_vector(rule: Rule, ctx: Context, n: int) -> Col:
+    """pgvector values: unit vectors of `vector: dims` dimensions, as '[x,y,...]' text."""
+    dims = int(rule.arg)
+    rng = ctx.rng(rule.column)
+    v = rng.normal(0, 1, (n, dims))
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    text = np.asarray(["[" + ",".join(f"{x:.4f}" for x in row) + "]" for row in v], dtype=object)
+    return Col(TEXT, text)
+
+
 def _gen_default(rule: Rule, ctx: Context, n: int) -> Col:
     raise SeedError(f"{rule.where}: a 'default' column is left to the database and is not generated")
 
@@ -720,7 +880,7 @@ _GENERATORS: dict[str, Callable[[Rule, Context, int], Col]] = {
     "value": _gen_value, "sequence": _gen_sequence, "int": _gen_int, "numeric": _gen_numeric,
     "bool": _gen_bool, "choice": _gen_choice, "timestamp": _gen_timestamp, "date": _gen_date,
     "uuid": _gen_uuid, "faker": _gen_faker, "text": _gen_text, "json": _gen_json, "array": _gen_array,
-    "ref": _gen_ref, "copy": _gen_copy, "after": _gen_after, "default": _gen_default,
+    "ref": _gen_ref, "copy": _gen_copy, "after": _gen_after, "default": _gen_default, "vector": _gen_vector,
 }
 
 

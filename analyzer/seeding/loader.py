@@ -23,16 +23,18 @@ import psycopg
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 
-from analyzer.catalog import Catalog, Table, read_catalog
+from analyzer.catalog import Catalog, Table, read_catalog, schema_and_name, table_ident
 from analyzer.errors import SeedError
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.report.model import ColumnStats, SeedSummary, TableSeed
 from analyzer.seeding.copy_format import HEADER, TRAILER, binary_rows, csv_chunk
 from analyzer.seeding.generators import Col, Context, TableData, generate
-from analyzer.seeding.rules import Rule, infer_rule, parse_rule
+from analyzer.seeding.inference import infer_table
+from analyzer.seeding.rules import Rule, parse_rule
 from analyzer.workload import TableRule, Workload
 
 COPY_CHUNK_ROWS = 50_000
+GENERATE_CHUNK_ROWS = 50_000  # rows generated at a time for big tables: memory flat in --scale
 # Memory for the index builds and the foreign-key checks after the load (raised, never lowered).
 SESSION_MEMORY_KB = {"work_mem": 256 * 1024, "maintenance_work_mem": 512 * 1024}
 
@@ -54,6 +56,7 @@ class SeedPlan:
     """Every seeded table in generation order."""
 
     tables: tuple[TablePlan, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()  # what the report should say about inferred values (NULL references)
 
     @property
     def order(self) -> list[str]:
@@ -78,7 +81,7 @@ def seed_workload(
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
     try:
-        catalog = read_catalog(conn)
+        catalog = read_catalog(conn, workload.schemas)
         plan = plan_seeding(catalog, workload, scale)
         conn.execute("SET TIME ZONE 'UTC'")
         with conn.transaction():
@@ -88,7 +91,7 @@ def seed_workload(
             if mode != "append":
                 # A table truncated in the loading transaction gets a new file: with wal_level=minimal
                 # (the embedded server) its COPY writes no WAL at all.
-                conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(n) for n in plan.order)))
+                conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(table_ident(n) for n in plan.order)))
             offsets = _sequence_offsets(conn, plan) if mode == "append" else {}
             seeded = load_tables(conn, plan, seed, reporter, existing=existing, sequence_offsets=offsets)
             keys_and_indexes, foreign_keys = saved
@@ -97,17 +100,149 @@ def seed_workload(
             # Statistics before the foreign-key checks: their join plans need row counts.
             reporter.message("analyzing")
             for name in plan.order:
-                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))
+                conn.execute(sql.SQL("ANALYZE {}").format(table_ident(name)))
             reporter.message("validating foreign keys")
             _restore_constraints(conn, foreign_keys)
             _sync_sequences(conn, catalog, plan.order)
+            row = conn.execute("SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text").fetchone()
+            load_xid = str(row[0]) if row else None
+        reporter.message("vacuuming")
+        settle_tables(conn, plan.order, load_xid)
     except SeedError as e:
         text = str(e)
         raise SeedError(text if text.startswith(str(workload.path)) else f"{workload.path}: {text}") from None
+    rule_text = {tp.table.name: {r.column: describe_rule(r) for r in tp.rules} for tp in plan.tables}
     tables = tuple(
-        replace(t, columns=column_stats(conn, t.table, list(workload.tables[t.table].columns))) for t in seeded
+        replace(t, columns=column_stats(conn, t.table, [c.name for c in catalog.tables[t.table].columns if not c.generated],
+                                        rule_text.get(t.table, {})))
+        for t in seeded
     )
-    return SeedSummary(scale=scale, seed=seed, seconds=time.perf_counter() - started, tables=tables)
+    return SeedSummary(scale=scale, seed=seed, seconds=time.perf_counter() - started, tables=tables, notes=plan.notes)
+
+
+def explain_plan(plan: SeedPlan, workload: Workload) -> str:
+    """The inferred (and declared) rules of every table as a `tables:` section to paste and edit."""
+    import yaml
+
+    lines = ["# rules pg-analyzer uses for this workload: declared ones as written, the others inferred", "tables:"]
+    for tp in plan.tables:
+        declared = workload.tables[tp.table.name]
+        lines.append(f"  {tp.table.name}:")
+        lines.append(f"    rows: {declared.rows}")
+        lines.append("    columns:")
+        for r in sorted(tp.rules, key=lambda r: [c.name for c in tp.table.columns].index(r.column)):
+            text = yaml.safe_dump({r.column: rule_to_yaml(r)}, default_flow_style=None, width=10_000, sort_keys=False)
+            flow = yaml.safe_dump(rule_to_yaml(r), default_flow_style=True, width=10_000, sort_keys=False).strip()
+            if flow.endswith("..."):
+                flow = flow[:-3].strip()
+            origin = "" if r.column in declared.columns else "  # inferred"
+            lines.append(f"      {yaml.safe_dump(r.column).splitlines()[0]}: {flow}{origin}" if text else "")
+        skipped = [c.name for c in tp.table.columns if c.name not in {r.column for r in tp.rules}]
+        if skipped:
+            lines.append(f"    # left to the server (defaults, generated): {', '.join(skipped)}")
+    lines.extend(f"# note: {n}" for n in plan.notes)
+    return "\n".join(lines) + "\n"
+
+
+def settle_tables(conn: psycopg.Connection, tables: list[str], load_xid: str | None = None) -> None:
+    """VACUUM (ANALYZE) the loaded tables, as production tables are settled: the visibility map is
+    set, so index-only scans do not fetch from the heap. VACUUM cannot run in a transaction block.
+
+    A snapshot taken while the load ran (an autovacuum worker on the catalog, mostly) keeps the
+    loaded rows from counting as visible to all; such snapshots are waited out for a few seconds.
+    """
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        for name in tables:
+            conn.execute(sql.SQL("ANALYZE {}").format(table_ident(name)))
+        return
+    if load_xid is not None:
+        _wait_for_older_snapshots(conn, load_xid)
+    autocommit = conn.autocommit
+    conn.autocommit = True
+    try:
+        for name in tables:
+            conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(table_ident(name)))
+        for _ in range(3):  # a snapshot that came and went during the first pass: once more
+            unsettled = [n for n in tables if not _all_visible(conn, n)]
+            if not unsettled:
+                break
+            time.sleep(0.5)
+            for name in unsettled:
+                conn.execute(sql.SQL("VACUUM {}").format(table_ident(name)))
+    finally:
+        conn.autocommit = autocommit
+
+
+def _all_visible(conn: psycopg.Connection, table: str) -> bool:
+    """At least 90% of the heap pages (of every partition) are marked all-visible."""
+    row = conn.execute(
+        """
+        SELECT coalesce(sum(c.relallvisible), 0) >= 0.9 * coalesce(sum(c.relpages), 0)
+        FROM pg_class c WHERE c.oid = %s::regclass OR c.oid IN (SELECT relid FROM pg_partition_tree(%s::regclass))
+        """,
+        (table_ident(table).as_string(conn), table_ident(table).as_string(conn)),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _wait_for_older_snapshots(conn: psycopg.Connection, load_xid: str, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            """
+            SELECT count(*) FROM pg_stat_activity
+            WHERE pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
+              AND (datname = current_database() OR datname IS NULL) AND age(backend_xmin) >= age(%s::xid)
+            """,
+            (load_xid,),
+        ).fetchone()
+        if not row or not row[0]:
+            return
+        time.sleep(0.2)
+
+
+def describe_rule(rule: Rule) -> str:
+    """A rule as one line of YAML flow style, for the report and `seed --explain`."""
+    import yaml
+
+    return yaml.safe_dump(rule_to_yaml(rule), default_flow_style=True, width=10_000, sort_keys=False).strip()
+
+
+def rule_to_yaml(rule: Rule) -> object:
+    """The YAML form of a rule (the inverse of parse_rule), so an inferred rule can be pasted and edited."""
+    if rule.kind == "value":
+        return rule.arg
+    arg: object = rule.arg
+    if rule.kind == "choice":
+        values, weights = rule.arg
+        if len({round(w, 9) for w in weights}) == 1:
+            arg = list(values)
+        else:
+            total = sum(round(w, 4) for w in weights)
+            rounded = [round(w, 4) for w in weights]
+            rounded[0] = round(rounded[0] + 1 - total, 4)
+            arg = dict(zip(values, rounded, strict=True))
+    elif rule.kind == "json":
+        arg = {k: rule_to_yaml(v) for k, v in rule.arg.items()}
+    elif rule.kind == "array":
+        arg = rule_to_yaml(rule.arg)
+    out: dict[str, object] = {rule.kind: arg}
+    if rule.null_fraction:
+        out["null_fraction"] = rule.null_fraction
+    if rule.unique:
+        out["unique"] = True
+    if rule.distinct is not None:
+        out["distinct"] = rule.distinct
+    if rule.distribution != "uniform":
+        out["distribution"] = rule.distribution
+        if rule.distribution == "zipf":
+            out["s"] = rule.s
+    if rule.mean is not None:
+        out["mean"] = round(rule.mean, 3)
+    if rule.sd is not None:
+        out["sd"] = round(rule.sd, 3)
+    out.update({k: v for k, v in rule.options.items() if k not in out})
+    return out
 
 
 def plan_seeding(catalog: Catalog, workload: Workload, scale: float) -> SeedPlan:
@@ -118,7 +253,18 @@ def plan_seeding(catalog: Catalog, workload: Workload, scale: float) -> SeedPlan
                 f"{workload.path}:{rule.line}: tables.{name}: no such table in the schema "
                 f"(tables: {', '.join(sorted(catalog.tables)) or 'none'})"
             )
-    rules = {name: _column_plan(catalog.tables[name], rule) for name, rule in workload.tables.items()}
+    for name, rule in workload.tables.items():
+        parent = catalog.tables[name].partition_of
+        if parent is not None:
+            raise SeedError(
+                f"{workload.path}:{rule.line}: tables.{name}: is a partition of {parent}: seed {parent}, "
+                "rows go to their partitions"
+            )
+    notes: list[str] = []
+    seeded = set(workload.tables)
+    rules = {
+        name: _column_plan(catalog, catalog.tables[name], rule, seeded, notes) for name, rule in workload.tables.items()
+    }
     _check_references(catalog, rules)
     order, deferred = load_order(rules)
     plans = []
@@ -132,7 +278,7 @@ def plan_seeding(catalog: Catalog, workload: Workload, scale: float) -> SeedPlan
                 unique_groups=groups, deferred=tuple(sorted(deferred.get(name, ()))), scale=scale,
             )
         )
-    return SeedPlan(tuple(plans))
+    return SeedPlan(tuple(plans), notes=tuple(notes))
 
 
 def load_order(rules: dict[str, dict[str, Rule]]) -> tuple[list[str], dict[str, set[str]]]:
@@ -170,7 +316,7 @@ def load_order(rules: dict[str, dict[str, Rule]]) -> tuple[list[str], dict[str, 
 
 
 def _ref_table(rule: Rule) -> str:
-    return str(rule.arg).split(".", 1)[0]
+    return str(rule.arg).rsplit(".", 1)[0]
 
 
 def _dependents(rules: dict[str, Rule], column: str) -> set[str]:
@@ -186,7 +332,7 @@ def _dependents(rules: dict[str, Rule], column: str) -> set[str]:
     return found
 
 
-def _column_plan(table: Table, rule: TableRule) -> dict[str, Rule]:
+def _column_plan(catalog: Catalog, table: Table, rule: TableRule, seeded: set[str], notes: list[str]) -> dict[str, Rule]:
     """The rule of every written column: declared, else inferred from the catalog."""
     declared = {name: parse_rule(table.name, name, raw) for name, raw in rule.columns.items()}
     for name, r in declared.items():
@@ -198,13 +344,15 @@ def _column_plan(table: Table, rule: TableRule) -> dict[str, Rule]:
             )
         if column.generated and r.kind != "default":
             raise SeedError(f"{r.where}: a generated column is computed by the server and cannot be seeded")
+    inference = infer_table(table, catalog, declared, seeded)
+    notes.extend(inference.notes)
     rules: dict[str, Rule] = {}
     for column in table.columns:
-        inferred = declared.get(column.name) or infer_rule(table, column)
-        if inferred is None or inferred.kind == "default":
+        found = inference.rules.get(column.name)
+        if found is None or found.kind == "default":
             continue
-        r = inferred
-        if any(u == (column.name,) for u in table.unique_sets) and not r.unique and r.kind != "sequence":
+        r = found
+        if any(u == (column.name,) for u in table.unique_sets) and not r.unique and r.kind not in ("sequence", "copy"):
             r = replace(r, unique=True)
         rules[column.name] = r
     for columns in _composite_unique_sets(table, rule):
@@ -249,7 +397,7 @@ def _check_references(catalog: Catalog, plans: dict[str, dict[str, Rule]]) -> No
         for r in rules.values():
             if r.kind != "ref":
                 continue
-            target, _, column = str(r.arg).partition(".")
+            target, _, column = str(r.arg).rpartition(".")
             if target not in plans:
                 exists = "is not seeded by this workload" if target in catalog.tables else "does not exist"
                 raise SeedError(f"{r.where}: references {r.arg}, but table {target} {exists}")
@@ -264,7 +412,7 @@ def _existing_rows(conn: psycopg.Connection, order: list[str], mode: str) -> dic
     """Row counts of tables that already hold rows; refuse them unless appending or replacing."""
     populated: dict[str, int] = {}
     for name in order:
-        row = conn.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) x").format(sql.Identifier(name))).fetchone()
+        row = conn.execute(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) x").format(table_ident(name))).fetchone()
         if row and row[0]:
             populated[name] = 1
     if populated and mode == "empty":
@@ -274,7 +422,7 @@ def _existing_rows(conn: psycopg.Connection, order: list[str], mode: str) -> dic
         )
     if mode == "append":
         for name in populated:
-            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))).fetchone()
+            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table_ident(name))).fetchone()
             populated[name] = int(row[0]) if row else 0
     return populated
 
@@ -286,7 +434,7 @@ def _sequence_offsets(conn: psycopg.Connection, plan: SeedPlan) -> dict[str, dic
         for r in t.rules:
             if r.kind == "sequence":
                 row = conn.execute(
-                    sql.SQL("SELECT max({})::bigint FROM {}").format(sql.Identifier(r.column), sql.Identifier(t.table.name))
+                    sql.SQL("SELECT max({})::bigint FROM {}").format(sql.Identifier(r.column), table_ident(t.table.name))
                 ).fetchone()
                 if row and row[0] is not None:
                     out.setdefault(t.table.name, {})[r.column] = int(row[0])
@@ -314,31 +462,34 @@ def _drop_constraints(
     restore_keys: list[sql.Composed] = []
     restore_indexes: list[sql.Composed] = []
     restore_fks: list[sql.Composed] = []
+    dropped: set[tuple[str, str]] = set()
     for table in catalog.tables.values():
-        for fk in table.foreign_keys:
-            if fk.table in seeded or fk.ref_table in seeded:
-                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(fk.table), sql.Identifier(fk.name)))
+        for fk in table.foreign_keys:  # a parent lists its partitions' keys too: each is dropped once
+            if (fk.table in seeded or fk.ref_table in seeded) and (fk.table, fk.name) not in dropped:
+                dropped.add((fk.table, fk.name))
+                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table_ident(fk.table), sql.Identifier(fk.name)))
                 restore_fks.append(
                     sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-                        sql.Identifier(fk.table), sql.Identifier(fk.name), sql.SQL(fk.definition)
+                        table_ident(fk.table), sql.Identifier(fk.name), sql.SQL(fk.definition)
                     )
                 )
     for name in order:
         table = catalog.tables[name]
         for con in table.constraints:
-            if con.kind in ("p", "u"):
-                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(name), sql.Identifier(con.name)))
+            # A view grouping by a key depends on it: it stays, and the rows are checked as they arrive.
+            if con.kind in ("p", "u") and not con.has_dependents:
+                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table_ident(name), sql.Identifier(con.name)))
                 restore_keys.append(
                     sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-                        sql.Identifier(name), sql.Identifier(con.name), sql.SQL(con.definition)
+                        table_ident(name), sql.Identifier(con.name), sql.SQL(con.definition)
                     )
                 )
         for index in table.indexes:
             if index.constraint is None:
-                conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index.name)))
+                conn.execute(sql.SQL("DROP INDEX {}").format(table_ident(name, index.name)))
                 restore_indexes.append(sql.SQL(index.definition))  # type: ignore[arg-type]
-        conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(sql.Identifier(name)))
-        restore_fks.append(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER USER").format(table_ident(name)))
+        restore_fks.append(sql.SQL("ALTER TABLE {} ENABLE TRIGGER USER").format(table_ident(name)))
     return restore_keys + restore_indexes, restore_fks
 
 
@@ -361,7 +512,7 @@ def _sync_sequences(conn: psycopg.Connection, catalog: Catalog, order: list[str]
                     sql.SQL(
                         "SELECT setval(pg_get_serial_sequence({t}, {c}), coalesce(max({ci}), 0) + 1, false) FROM {ti}"
                     ).format(t=sql.Literal(name), c=sql.Literal(column.name), ci=sql.Identifier(column.name),
-                             ti=sql.Identifier(name))
+                             ti=table_ident(name))
                 )
 
 
@@ -382,12 +533,73 @@ def load_tables(
     gen_seconds: dict[str, float] = {}
     with CopyWorker(conn, reporter) as worker:
         gen_seconds = generate_tables(
-            plan, seed, worker.submit, existing=existing or {}, sequence_offsets=sequence_offsets or {}
+            plan, seed, worker.submit, existing=existing or {}, sequence_offsets=sequence_offsets or {},
+            stream=worker.stream,
         )
     return [
-        TableSeed(table=tp.table.name, rows=tp.rows, seconds=gen_seconds[tp.table.name] + worker.seconds[tp.table.name])
+        TableSeed(table=tp.table.name, rows=tp.rows,
+                  seconds=gen_seconds[tp.table.name] + worker.seconds.get(tp.table.name, 0.0))
         for tp in plan.tables
     ]
+
+
+def needed_columns(plan: SeedPlan) -> dict[str, set[str]]:
+    """The columns of each table that later tables read (references, copies, times after a parent's):
+    all that is kept once a table is written."""
+    needed: dict[str, set[str]] = {tp.table.name: set() for tp in plan.tables}
+
+    def visit(tp: TablePlan, rule: Rule) -> None:
+        if rule.kind == "ref":
+            target, _, column = str(rule.arg).rpartition(".")
+            needed.setdefault(target, set()).add(column)
+        if rule.kind in ("copy", "after") and "." in str(rule.arg):
+            fk_col, parent_col = str(rule.arg).split(".", 1)
+            fk = next((r for r in tp.rules if r.column == fk_col and r.kind == "ref"), None)
+            if fk is not None:
+                needed.setdefault(_ref_table(fk), set()).add(parent_col)
+        if rule.kind == "json":
+            for sub in rule.arg.values():
+                visit(tp, sub)
+        if rule.kind == "array":
+            visit(tp, rule.arg)
+
+    for tp in plan.tables:
+        for r in tp.rules:
+            visit(tp, r)
+    return needed
+
+
+def chunkable(tp: TablePlan) -> bool:
+    """A table generated a chunk at a time: big, and no rule that needs all its rows at once
+    (uniqueness drawn without replacement, self-references, cycles). Composite uniqueness is
+    kept across chunks by the hashes of the combinations already written."""
+    if tp.rows <= GENERATE_CHUNK_ROWS or tp.deferred:
+        return False
+    for r in tp.rules:
+        if r.unique and r.kind not in ("sequence", "uuid", "copy"):
+            return False
+        if r.kind == "ref" and _ref_table(r) == tp.table.name:
+            return False
+    return True
+
+
+def may_be_null(rule: Rule) -> bool:
+    return (
+        rule.null_fraction > 0
+        or rule.kind in ("after", "copy", "value")
+        or any(rule.options.get(k) for k in ("nulls_with", "nulls_without", "required_without"))
+    )
+
+
+def concat_cols(parts: list[Col]) -> Col:
+    """The chunks of a kept column as one column (values materialized; a later table reads the
+    values only, so the parent rows of a reference are not kept)."""
+    first = parts[0]
+    values = np.concatenate([np.asarray(p.values) for p in parts])
+    nulls = None
+    if any(p.nulls is not None and p.nulls.any() for p in parts):
+        nulls = np.concatenate([p.null_mask() for p in parts])
+    return Col(first.kind, values, nulls=nulls)
 
 
 def generate_tables(
@@ -397,24 +609,46 @@ def generate_tables(
     *,
     existing: dict[str, int] | None = None,
     sequence_offsets: dict[str, dict[str, int]] | None = None,
+    stream: Callable[[TablePlan, set[str]], Callable[[TableData | None], None]] | None = None,
+    done: dict[str, TableData] | None = None,
 ) -> dict[str, float]:
     """Generate every table in plan order; hand each to `complete` once all its columns exist.
 
     Returns the generation seconds per table. A table with columns deferred by a reference
-    cycle is completed as soon as the tables those columns reference are generated.
+    cycle is completed as soon as the tables those columns reference are generated. With
+    `stream`, big tables are generated a chunk at a time and fed to it as they are made, so
+    memory stays flat in the row count: only the columns later tables read are kept.
     """
     existing = existing or {}
     sequence_offsets = sequence_offsets or {}
-    done: dict[str, TableData] = {}
+    done = {} if done is None else dict(done)  # tables generated before (benchmarks)
     contexts: dict[str, Context] = {}
     waiting: dict[str, TablePlan] = {}
     gen_seconds: dict[str, float] = {}
+    needed = needed_columns(plan)
     for tp in plan.tables:
         name = tp.table.name
         t0 = time.perf_counter()
         column_types = {c.name: c.type for c in tp.table.columns}
         column_types.update({f"ref:{r.column}": _ref_table(r) for r in tp.rules if r.kind == "ref"})
         table_seed = seed + 1_000_003 * existing.get(name, 0)
+        if stream is not None and chunkable(tp):
+            feed = stream(tp, {r.column for r in tp.rules if may_be_null(r)})
+            kept: dict[str, list[Col]] = {c: [] for c in needed.get(name, set()) if any(r.column == c for r in tp.rules)}
+            seen: dict[tuple[str, ...], np.ndarray] = {}
+            for start in range(0, tp.rows, GENERATE_CHUNK_ROWS):
+                n = min(GENERATE_CHUNK_ROWS, tp.rows - start)
+                chunk_ctx = Context(table_seed, name, n, done, column_types, sequence_offsets.get(name), tp.scale,
+                                    chunk=(start, tp.rows))
+                _generate_rules(chunk_ctx, list(tp.rules), tp.unique_groups, seen)
+                feed(TableData(name, n, chunk_ctx.cols))
+                for c, parts in kept.items():
+                    col = chunk_ctx.cols[c]
+                    parts.append(Col(col.kind, np.asarray(col.values), nulls=col.nulls))
+            feed(None)
+            done[name] = TableData(name, tp.rows, {c: concat_cols(parts) for c, parts in kept.items()})
+            gen_seconds[name] = time.perf_counter() - t0
+            continue
         ctx = contexts[name] = Context(
             table_seed, name, tp.rows, done, column_types, sequence_offsets.get(name), tp.scale
         )
@@ -425,6 +659,10 @@ def generate_tables(
             waiting[name] = tp
         else:
             complete(tp, done[name])
+            if stream is not None:  # written: keep only what later tables read
+                keep = needed.get(name, set())
+                done[name] = TableData(name, tp.rows, {c: v for c, v in ctx.cols.items() if c in keep})
+                del contexts[name]
         for other, wp in list(waiting.items()):
             if all(_ref_table(r) in done for r in wp.rules if r.column in wp.deferred and r.kind == "ref"):
                 t1 = time.perf_counter()
@@ -444,37 +682,124 @@ def generate_table(tp: TablePlan, seed: int, done: dict[str, TableData]) -> Tabl
     return TableData(tp.table.name, tp.rows, ctx.cols)
 
 
-def _generate_rules(ctx: Context, rules: list[Rule], groups: tuple[tuple[str, ...], ...]) -> None:
+def _generate_rules(
+    ctx: Context, rules: list[Rule], groups: tuple[tuple[str, ...], ...],
+    seen: dict[tuple[str, ...], np.ndarray] | None = None,
+) -> None:
     by_column = {r.column: r for r in rules}
     for r in rules:
         if r.column in ctx.cols:
             continue
-        group = next((g for g in groups if r.column in g), None)
-        if group is not None:
-            ctx.cols.update(_generate_unique_group(group, by_column, ctx, ctx.n))
+        component = _group_component(r.column, groups)
+        if component:
+            ctx.cols.update(_generate_unique_group(component, by_column, ctx, ctx.n, seen))
             continue
         ctx.cols[r.column] = generate(r, ctx)
 
 
-def _generate_unique_group(group: tuple[str, ...], rules: dict[str, Rule], ctx: Context, n: int) -> dict[str, Col]:
-    """Columns unique together (memberships (org_id, user_id)): oversample, keep first occurrences."""
-    if any(rules[c].unique for c in group):  # one unique column makes the combination unique
-        return {c: generate(rules[c], ctx, n) for c in group}
+def _group_component(column: str, groups: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    """The unique sets connected to `column` through shared columns: generated together, so that
+    making one set unique never regenerates a column another set relies on."""
+    found: list[tuple[str, ...]] = []
+    columns = {column}
+    changed = True
+    while changed:
+        changed = False
+        for g in groups:
+            if g not in found and columns & set(g):
+                found.append(g)
+                columns |= set(g)
+                changed = True
+    return found
+
+
+def _trivially_unique(rule: Rule) -> bool:
+    return rule.unique or rule.kind in ("sequence", "uuid")
+
+
+def _generate_unique_group(
+    groups: list[tuple[str, ...]], rules: dict[str, Rule], ctx: Context, n: int,
+    seen: dict[tuple[str, ...], np.ndarray] | None = None,
+) -> dict[str, Col]:
+    """Columns unique together (memberships (org_id, user_id)): oversample, keep rows that are the
+    first occurrence in every set. A set with a unique column (or a sequence) is unique already."""
+    columns = list(dict.fromkeys(c for g in groups for c in g))
+    missing = [c for c in columns if c not in rules]
+    if missing:
+        raise SeedError(f"tables.{ctx.table}: unique ({', '.join(groups[0])}) names {missing[0]}, which is not generated")
+    open_groups = [g for g in groups if not any(_trivially_unique(rules[c]) for c in g)]
+    order = _group_order(columns, rules, ctx)
+    if not open_groups:
+        out: dict[str, Col] = {}
+        for c in order:
+            out[c] = ctx.cols[c] = generate(rules[c], ctx, n)
+        return out
     factor = 1.25
     kept = 0
     for _ in range(6):
         m = int(n * factor) + 16
-        cols = {c: generate(rules[c], ctx, m) for c in group}
-        frame = pd.DataFrame({c: cols[c].codes if cols[c].codes is not None else cols[c].values for c in group})
-        keep = np.flatnonzero(~frame.duplicated().to_numpy())
+        cols: dict[str, Col] = {}
+        for c in order:  # later columns may depend on earlier ones (after, copy): same row count
+            cols[c] = ctx.cols[c] = generate(rules[c], ctx, m)
+        ok = np.ones(m, dtype=bool)
+        hashes: dict[tuple[str, ...], np.ndarray] = {}
+        for g in open_groups:
+            if seen is None:
+                frame = pd.DataFrame({c: cols[c].codes if cols[c].codes is not None else cols[c].values for c in g})
+                ok &= ~frame.duplicated().to_numpy()
+                continue
+            # across chunks: the values themselves (pools differ by chunk), hashed; a hash collision
+            # only drops a row that was unique after all
+            h = pd.util.hash_pandas_object(
+                pd.DataFrame({c: _hashable(cols[c]) for c in g}), index=False
+            ).to_numpy()
+            hashes[g] = h
+            ok &= ~pd.Series(h).duplicated().to_numpy() & ~np.isin(h, seen.get(g, np.empty(0, np.uint64)))
+        keep = np.flatnonzero(ok)
         kept = len(keep)
+        for c in order:
+            del ctx.cols[c]
         if kept >= n:
-            return {c: col.take(keep[:n]) for c, col in cols.items()}
+            if seen is None:
+                return {c: col.take(keep[:n]) for c, col in cols.items()}
+            # a random subset, in order: an ordered time column stays uniform inside its chunk
+            keep = np.sort(ctx.rng(",".join(groups[0]), "keep").choice(keep, size=n, replace=False))
+            for g, h in hashes.items():
+                seen[g] = np.concatenate([seen.get(g, np.empty(0, np.uint64)), h[keep]])
+            return {c: col.take(keep) for c, col in cols.items()}
         factor *= 2
+    group = open_groups[0]
     raise SeedError(
         f"tables.{ctx.table}.columns.{','.join(group)}: unique ({', '.join(group)}) is impossible for {n} rows: "
         f"the rules give only about {kept} distinct combinations"
     )
+
+
+def _hashable(col: Col) -> np.ndarray:
+    values = np.asarray(col.values)
+    if values.dtype.kind == "M":
+        values = values.astype("datetime64[us]").astype(np.int64)
+    if col.nulls is not None and col.nulls.any():
+        values = values.astype(object)
+        values[col.nulls] = None
+    return values
+
+
+def _group_order(columns: list[str], rules: dict[str, Rule], ctx: Context) -> list[str]:
+    """Group columns with the ones they depend on first."""
+    ordered: list[str] = []
+
+    def visit(c: str) -> None:
+        if c in ordered:
+            return
+        for d in rules[c].depends_on():
+            if d in columns:
+                visit(d)
+        ordered.append(c)
+
+    for c in columns:
+        visit(c)
+    return ordered
 
 
 class CopyWorker:
@@ -484,7 +809,7 @@ class CopyWorker:
         self.conn = conn
         self.reporter = reporter
         self.seconds: dict[str, float] = {}
-        self._jobs: queue.Queue[tuple[TablePlan, TableData] | None] = queue.Queue()
+        self._jobs: queue.Queue[tuple[TablePlan, TableData | _Stream] | None] = queue.Queue()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="pg-analyzer-copy", daemon=True)
 
@@ -495,6 +820,26 @@ class CopyWorker:
     def submit(self, tp: TablePlan, data: TableData) -> None:
         self._raise_error()
         self._jobs.put((tp, data))
+
+    def stream(self, tp: TablePlan, nullable: set[str]) -> Callable[[TableData | None], None]:
+        """Start one COPY fed chunk by chunk; the returned function takes chunks, then None.
+
+        At most two chunks wait: generation runs ahead of the COPY by that much and no more.
+        """
+        self._raise_error()
+        feed: queue.Queue[TableData | None] = queue.Queue(maxsize=2)
+        self._jobs.put((tp, _Stream(feed, nullable)))
+
+        def put(chunk: TableData | None) -> None:
+            while True:
+                self._raise_error()
+                try:
+                    feed.put(chunk, timeout=0.5)
+                    return
+                except queue.Full:
+                    continue
+
+        return put
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -517,10 +862,13 @@ class CopyWorker:
             tp, data = job
             t0 = time.perf_counter()
             try:
-                copy_table(self.conn, tp, data, self.reporter)
+                if isinstance(data, _Stream):
+                    copy_stream(self.conn, tp, data, self.reporter)
+                else:
+                    copy_table(self.conn, tp, data, self.reporter)
+                    self.seconds[tp.table.name] = time.perf_counter() - t0
             except BaseException as e:  # noqa: BLE001 - handed to the generating thread
                 self._error = e
-            self.seconds[tp.table.name] = time.perf_counter() - t0
 
 
 def copy_table(conn: psycopg.Connection, tp: TablePlan, data: TableData, reporter: Reporter) -> None:
@@ -531,7 +879,7 @@ def copy_table(conn: psycopg.Connection, tp: TablePlan, data: TableData, reporte
     encoder = binary_rows(name, [(c, types[c]) for c in written], data.cols)
     columns = encoder.columns if encoder is not None else written
     stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(
-        sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        table_ident(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns),
         sql.SQL("binary" if encoder is not None else "csv"),
     )
     reporter.start(f"seed {name}", data.n)
@@ -557,17 +905,72 @@ def copy_table(conn: psycopg.Connection, tp: TablePlan, data: TableData, reporte
         reporter.finish()
 
 
-def column_stats(conn: psycopg.Connection, table: str, columns: list[str]) -> tuple[ColumnStats, ...]:
-    """pg_stats of the declared columns, for the report and the statistics tests."""
+@dataclass
+class _Stream:
+    feed: queue.Queue[TableData | None]
+    nullable: set[str]
+
+
+def copy_stream(conn: psycopg.Connection, tp: TablePlan, stream: _Stream, reporter: Reporter) -> None:
+    """One COPY for a table that arrives in chunks (binary when the first chunk can be, else CSV)."""
+    name = tp.table.name
+    first = stream.feed.get()
+    if first is None:
+        return
+    types = {c.name: c.type for c in tp.table.columns}
+    written = [r.column for r in tp.rules]
+    typed = [(c, types[c]) for c in written]
+    probe = binary_rows(name, typed, first.cols, stream.nullable)
+    columns = probe.columns if probe is not None else written
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(
+        table_ident(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns),
+        sql.SQL("binary" if probe is not None else "csv"),
+    )
+    reporter.start(f"seed {name}", tp.rows)
+    data: TableData | None = first
+    try:
+        cursor = conn.cursor()
+        # The plain writer: this thread already runs beside the generator, and psycopg's queued
+        # writer holds up to 1,024 buffers, which would let a slow server pile the table up here.
+        with cursor.copy(stmt) as copy:
+            if probe is not None:
+                copy.write(HEADER)
+            while data is not None:
+                encoder = binary_rows(name, typed, data.cols, stream.nullable) if probe is not None else None
+                for start in range(0, data.n, COPY_CHUNK_ROWS):
+                    stop = min(start + COPY_CHUNK_ROWS, data.n)
+                    copy.write(encoder.encode(start, stop) if encoder is not None
+                               else csv_chunk(columns, data.cols, start, stop))
+                    reporter.advance(stop - start)
+                data = stream.feed.get()
+            if probe is not None:
+                copy.write(TRAILER)
+    except psycopg.errors.NotNullViolation as e:
+        raise SeedError(f"tables.{name}.columns.{e.diag.column_name}: NOT NULL column got NULLs: "
+                        "declare a rule for it without null_fraction") from None
+    except (psycopg.errors.DataError, psycopg.errors.CheckViolation) as e:
+        raise SeedError(f"tables.{name}: generated values do not fit the column types: {e.diag.message_primary} "
+                        f"({e.diag.context or ''})".strip()) from None
+    finally:
+        while data is not None:  # a failed COPY: let the generator finish its puts
+            data = stream.feed.get()
+        reporter.finish()
+
+
+def column_stats(
+    conn: psycopg.Connection, table: str, columns: list[str], rules: dict[str, str] | None = None
+) -> tuple[ColumnStats, ...]:
+    """pg_stats of every column with the rule that produced it, for the report and the statistics tests."""
     if not columns:
         return ()
+    rules = rules or {}
     rows = conn.execute(
         """
         SELECT attname, n_distinct, null_frac,
                coalesce(most_common_vals::text, '{}'), coalesce(most_common_freqs, '{}')
-        FROM pg_stats WHERE schemaname = 'public' AND tablename = %s AND attname = ANY(%s)
+        FROM pg_stats WHERE schemaname = %s AND tablename = %s AND attname = ANY(%s)
         """,
-        (table, columns),
+        (*schema_and_name(table), columns),
     ).fetchall()
     out = []
     for attname, n_distinct, null_frac, mcv_text, freqs in rows:
@@ -576,6 +979,7 @@ def column_stats(conn: psycopg.Connection, table: str, columns: list[str]) -> tu
             ColumnStats(
                 column=attname, n_distinct=float(n_distinct), null_frac=float(null_frac),
                 most_common_vals=tuple(mcv), most_common_freqs=tuple(float(f) for f in list(freqs)[:5]),
+                rule=rules.get(attname, "default (left to the server)"),
             )
         )
     order = {c: i for i, c in enumerate(columns)}

@@ -15,17 +15,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from analyzer.catalog import Column, Table
 from analyzer.errors import SeedError
 
 KINDS = (
     "faker", "text", "choice", "int", "numeric", "date", "timestamp", "sequence", "ref", "copy",
-    "after", "bool", "json", "array", "value", "uuid", "default",
+    "after", "bool", "json", "array", "value", "uuid", "default", "vector",
 )
 MODIFIERS = (
     "null_fraction", "unique", "distinct", "distribution", "s", "mean", "sd", "args", "locale",
     "words", "when", "min", "max", "within", "time_of_day", "length", "shape", "decimals",
+    "ranges", "ordered", "nulls_with", "nulls_without", "required_without", "at_least", "strict",
+    "max_length", "min_length",
 )
+# Modifiers that name another column of the same table (generated first).
+COLUMN_MODIFIERS = ("nulls_with", "nulls_without", "required_without", "at_least")
 DISTRIBUTIONS = ("uniform", "zipf", "normal")
 
 
@@ -53,8 +56,8 @@ class Rule:
     def depends_on(self) -> tuple[str, ...]:
         """Columns of the same table that must be generated first."""
         deps: list[str] = []
-        if self.kind == "ref" and str(self.arg).split(".", 1)[0] == self.table:
-            deps.append(str(self.arg).split(".", 1)[1])  # a self-reference picks among this table's rows
+        if self.kind == "ref" and str(self.arg).rsplit(".", 1)[0] == self.table:
+            deps.append(str(self.arg).rsplit(".", 1)[1])  # a self-reference picks among this table's rows
         if self.kind == "copy":
             deps.append(str(self.arg).split(".", 1)[0])
         if self.kind == "after":
@@ -65,6 +68,7 @@ class Rule:
         within = self.options.get("within")
         if within:
             deps.append(str(within))
+        deps.extend(str(self.options[m]) for m in COLUMN_MODIFIERS if self.options.get(m))
         if self.kind == "json":
             for sub in self.arg.values():
                 deps.extend(sub.depends_on())
@@ -104,7 +108,7 @@ def parse_rule(table: str, column: str, raw: Any) -> Rule:
     elif kind == "array":
         arg = parse_rule(table, f"{column}[]", arg)
     elif kind in ("ref", "copy", "after"):
-        if not isinstance(arg, str) or not re.fullmatch(r"\w+\.\w+|\w+", arg):
+        if not isinstance(arg, str) or not re.fullmatch(r"(\w+\.)?\w+\.\w+|\w+", arg):
             raise SeedError(f"{where}: {kind} takes 'table.column' (or 'column' for after), not {arg!r}")
     elif kind in ("int", "numeric", "date", "timestamp") and arg is not None and not isinstance(arg, Mapping):
         raise SeedError(f"{where}: {kind} takes a mapping such as {{min: .., max: ..}} or {{start: .., end: ..}}")
@@ -138,65 +142,6 @@ def _parse_choice(where: str, arg: Any) -> tuple[tuple[Any, ...], tuple[float, .
             raise SeedError(f"{where}: choice weights sum to {total:g}, not 1")
         return values, weights
     raise SeedError(f"{where}: choice takes a list of values or a mapping value: weight")
-
-
-def infer_rule(table: Table, column: Column) -> Rule | None:
-    """A generator for a column the workload did not describe; None leaves it to its DEFAULT."""
-    name = column.name
-    fk = next((f for f in table.foreign_keys if f.columns[0] == name), None)
-    unique = any(u == (name,) for u in table.unique_sets)
-    if column.generated:
-        return None
-    if fk is not None:
-        nf = 0.0 if column.not_null else 0.1
-        return Rule(table.name, name, "ref", f"{fk.ref_table}.{fk.ref_columns[0]}", null_fraction=nf, unique=unique)
-    # the other columns of a composite foreign key come from the same parent row
-    fk = next((f for f in table.foreign_keys if name in f.columns[1:]), None)
-    if fk is not None:
-        parent_column = fk.ref_columns[fk.columns.index(name)]
-        return Rule(table.name, name, "copy", f"{fk.columns[0]}.{parent_column}")
-    if table.primary_key == (name,) or column.identity or (column.default or "").startswith("nextval("):
-        if _is_int(column.type):
-            return Rule(table.name, name, "sequence", {"start": 1})
-        if column.type == "uuid":
-            return Rule(table.name, name, "uuid", True, unique=True)
-    if column.check_values:
-        return Rule(table.name, name, "choice", (column.check_values, tuple(1 / len(column.check_values) for _ in column.check_values)))
-    if column.default is not None and not unique:
-        return Rule(table.name, name, "default", True)
-    nf = 0.0 if column.not_null else 0.1
-    t = column.type
-    if t.endswith("[]"):
-        return Rule(table.name, name, "array", Rule(table.name, name, "text", "word"), null_fraction=nf,
-                    options={"length": [0, 3]})
-    if _is_int(t):
-        return Rule(table.name, name, "int", {"min": 0, "max": 1000}, null_fraction=nf, unique=unique)
-    if t.startswith(("numeric", "double", "real")):
-        return Rule(table.name, name, "numeric", {"min": 0, "max": 1000}, null_fraction=nf)
-    if t == "boolean":
-        return Rule(table.name, name, "bool", 0.5, null_fraction=nf)
-    if t == "date":
-        return Rule(table.name, name, "date", {}, null_fraction=nf)
-    if t.startswith("timestamp"):
-        return Rule(table.name, name, "timestamp", {}, null_fraction=nf)
-    if t in ("json", "jsonb"):
-        return Rule(table.name, name, "json", {"n": Rule(table.name, f"{name}.n", "int", {"min": 0, "max": 100})},
-                    null_fraction=nf)
-    if t == "uuid":
-        return Rule(table.name, name, "uuid", True, null_fraction=nf, unique=unique)
-    return Rule(table.name, name, "faker", _faker_for_name(name), null_fraction=nf, unique=unique)
-
-
-def _faker_for_name(name: str) -> str:
-    n = name.lower()
-    for key, provider in (
-        ("email", "email"), ("first_name", "first_name"), ("last_name", "last_name"), ("name", "name"),
-        ("slug", "slug"), ("url", "url"), ("phone", "phone_number"), ("city", "city"), ("country", "country"),
-        ("address", "street_address"), ("title", "sentence"), ("description", "paragraph"), ("body", "paragraph"),
-    ):
-        if key in n:
-            return provider
-    return "word"
 
 
 def _is_int(type_name: str) -> bool:
