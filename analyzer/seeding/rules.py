@@ -20,7 +20,7 @@ from analyzer.errors import SeedError
 
 KINDS = (
     "faker", "text", "choice", "int", "numeric", "date", "timestamp", "sequence", "ref", "copy",
-    "after", "bool", "json", "array", "value", "uuid", "default",
+    "after", "bool", "json", "array", "value", "uuid", "default", "histogram",
 )
 MODIFIERS = (
     "null_fraction", "unique", "distinct", "distribution", "s", "mean", "sd", "args", "locale",
