@@ -73,7 +73,7 @@ def capture_workload(options: CaptureOptions, reporter: Reporter | None = None) 
             catalog = read_catalog(conn)
             selection = read_statements(conn, set(catalog.tables), top=options.top, min_calls=options.min_calls)
             left_out = Counter(selection.left_out)
-            columns = {t.name: [c.name for c in t.columns] for t in catalog.tables.values()}
+            columns = {t.name: {c.name: c.type for c in t.columns} for t in catalog.tables.values()}
             queries: list[CapturedQuery] = []
             writes: list[CapturedQuery] = []
             used_names: Counter[str] = Counter()

@@ -10,7 +10,7 @@ The rest get a literal default of their type (from PREPARE). Parsed by pglast; n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,10 +60,11 @@ def statement_tables(stmt_sql: str) -> tuple[list[tuple[str | None, str]], str]:
 
 def name_parameters(
     stmt_sql: str,
-    columns: Mapping[str, Sequence[str]],
+    columns: Mapping[str, Collection[str]],
     param_types: Sequence[str] = (),
 ) -> NamedStatement:
-    """Rename `$n` to `:name` and give each a source; `columns` is table -> its column names."""
+    """Rename `$n` to `:name` and give each a source; `columns` is table -> its column names
+    (or a mapping column -> type, which lets JSON columns be sampled as text)."""
     root = parse_sql(stmt_sql)[0].stmt
     aliases = _aliases(root)
     tables = tuple(dict.fromkeys(t for t in aliases.values() if t in columns))
@@ -83,6 +84,12 @@ def name_parameters(
         return None
 
     def sample(number: int, col: tuple[str, str], why: str) -> None:
+        if _type_of(columns, col) in ("json", "jsonb"):  # documents travel as text (a dict does not adapt)
+            query = sql.SQL("SELECT {c}::text FROM {t} WHERE {c} IS NOT NULL LIMIT 50").format(
+                c=sql.Identifier(col[1]), t=sql.Identifier(col[0])
+            ).as_string(None)
+            found.setdefault(number, (col[1], {"sql": query}, why))
+            return
         found.setdefault(number, (col[1], {"sample": f"{col[0]}.{col[1]}"}, why))
 
     def array_sample(number: int, col: tuple[str, str]) -> None:
@@ -158,7 +165,7 @@ def name_parameters(
     return NamedStatement(sql=_rename(stmt_sql, names), params=tuple(params), tables=tables)
 
 
-def _insert_params(node: ast.InsertStmt, columns: Mapping[str, Sequence[str]], found: dict[int, tuple[str, Any, str]]) -> None:
+def _insert_params(node: ast.InsertStmt, columns: Mapping[str, Collection[str]], found: dict[int, tuple[str, Any, str]]) -> None:
     if node.relation is None:
         return
     table = str(node.relation.relname)
@@ -195,6 +202,12 @@ def _typed_default(number: int, param_types: Sequence[str]) -> tuple[str, Any, s
         if type_name.startswith(prefix):
             return (f"p{number}", value, f"compared with no column: a {type_name} default")
     return (f"p{number}", "a", f"compared with no column: a {type_name} default")
+
+
+def _type_of(columns: Mapping[str, Collection[str]], col: tuple[str, str]) -> str:
+    """The column's type when `columns` maps names to types (a plain list of names has none)."""
+    names = columns.get(col[0])
+    return str(names.get(col[1], "")) if isinstance(names, Mapping) else ""
 
 
 def _number(param: Any) -> int:

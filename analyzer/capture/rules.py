@@ -3,7 +3,7 @@
 `null_frac` -> `null_fraction`, `n_distinct` -> `distinct`, MCVs and their frequencies, the
 histogram bounds and the correlation -> a `histogram` rule (analyzer/seeding/histogram.py);
 foreign keys -> `ref` with a zipf exponent fitted to the MCV frequencies (how skewed the
-children are over their parents); CHECK (col IN ...) columns and booleans -> `choice`/`bool`.
+children are over their parents); CHECK (col IN ...) columns -> their allowed values as MCVs, booleans -> `bool`.
 Text MCVs are real values (names, e-mails): unless `keep_values`, each is replaced by a
 synthetic string of the same length, so the shape is kept and the values are not. Pure.
 """
@@ -93,7 +93,10 @@ def column_rule(
     if st is None:
         return None
     if column.check_values:
-        return _with_nulls({"choice": _check_choice(column.check_values, st)}, nf)
+        # the allowed values are in the schema already (nothing private); as MCVs their counts are exact
+        weights = _check_choice(column.check_values, st)
+        mcv = [[v, round(w * (1 - st.null_frac), 6)] for v, w in weights.items()]
+        return _with_nulls({"histogram": {"mcv": mcv}, "distinct": len(mcv)}, nf)
     if type_name == "boolean":
         freqs = dict(zip(st.mcv, st.mcf, strict=False))
         share = freqs.get("t", 0.0) / max(1e-9, freqs.get("t", 0.0) + freqs.get("f", 0.0))
