@@ -140,7 +140,7 @@ def _pool(
     placed = np.interp(quantiles, np.linspace(0.0, 1.0, len(as_number)), as_number)
     if kind == FLOAT:
         return np.asarray(placed, dtype=np.float64)
-    out = _fill_gaps(np.unique(np.rint(placed).astype(np.int64)), size, rng)
+    out = _fill_gaps(np.unique(np.rint(placed).astype(np.int64)), placed, rng)
     if kind == INT:
         return out
     if kind == DATE:
@@ -148,20 +148,33 @@ def _pool(
     return out.astype("datetime64[us]")
 
 
-def _fill_gaps(values: np.ndarray, wanted: int, rng: np.random.Generator) -> np.ndarray:
-    """Whole numbers that rounding merged (a dense part of the histogram) replaced by unused ones
-    of the same range, so the distinct count holds; the range bounds what is possible."""
-    missing = wanted - len(values)
+def _fill_gaps(values: np.ndarray, placed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Whole numbers that rounding merged (a dense part of the histogram) replaced by the nearest
+    unused ones, so the distinct count holds and the quantiles move as little as they can."""
+    missing = len(placed) - len(values)
     if missing <= 0 or len(values) == 0:
         return values
     lo, hi = int(values[0]), int(values[-1])
-    if hi - lo + 1 > 50 * wanted:  # a sparse range: every merged value has free neighbours
-        extra = np.unique(lo + rng.integers(0, hi - lo + 1, 2 * missing))
-    else:
-        extra = np.arange(lo, hi + 1, dtype=np.int64)
-    extra = np.setdiff1d(extra, values)
-    extra = rng.permutation(extra)[:missing]
-    return np.sort(np.concatenate([values, extra]))
+    free = np.setdiff1d(np.arange(lo, hi + 1, dtype=np.int64), values) if hi - lo < 10_000_000 else np.array([], np.int64)
+    if len(free) == 0:
+        return values
+    rounded = np.rint(placed).astype(np.int64)
+    merged = placed[np.flatnonzero(np.r_[False, rounded[1:] == rounded[:-1]])]
+    taken = np.zeros(len(free), dtype=bool)
+    extra: list[int] = []
+    for x in merged[rng.permutation(len(merged))]:
+        i = int(np.searchsorted(free, x))
+        left, right = i - 1, i
+        while left >= 0 and taken[left]:
+            left -= 1
+        while right < len(free) and taken[right]:
+            right += 1
+        pick = right if left < 0 or (right < len(free) and free[right] - x < x - free[left]) else left
+        if pick < 0 or pick >= len(free):
+            break
+        taken[pick] = True
+        extra.append(int(free[pick]))
+    return np.sort(np.concatenate([values, np.asarray(extra, dtype=np.int64)]))
 
 
 def _numeric(values: np.ndarray) -> np.ndarray:
