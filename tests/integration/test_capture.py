@@ -268,3 +268,26 @@ def test_capture_runs_nothing_but_reads(source: tuple[str, dict[str, int]], tmp_
     assert any(q.startswith("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY") for q in ran)
     text = yaml.safe_load((tmp_path / "again.yaml").read_text())
     assert text["tables"]["tasks"]["rows"] == round(1_000_000 * SCALE)
+
+
+def test_schema_from_the_catalog_when_no_pg_dump_matches(source: tuple[str, dict[str, int]], pg15: str) -> None:
+    """The fallback DDL re-creates the same tables, columns, keys, checks and foreign keys."""
+    from analyzer.capture.schema_dump import catalog_ddl
+    from analyzer.catalog import read_catalog
+
+    dsn, _ = source
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        original = read_catalog(conn)
+        ddl = catalog_ddl(conn, original)
+    copy = _new_database(pg15, "pga_capture_ddl")
+    try:
+        with psycopg.connect(copy, autocommit=True) as conn:
+            conn.execute(ddl)
+            rebuilt = read_catalog(conn)
+    finally:
+        _drop_database(pg15, copy)
+    assert set(rebuilt.tables) == set(original.tables)
+    for name, table in original.tables.items():
+        other = rebuilt.tables[name]
+        assert [(c.name, c.type, c.not_null) for c in other.columns] == [(c.name, c.type, c.not_null) for c in table.columns]
+        assert {(c.kind, c.definition) for c in other.constraints} == {(c.kind, c.definition) for c in table.constraints}
