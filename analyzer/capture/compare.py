@@ -141,7 +141,8 @@ def _twin(workload_path: Path, twin_dsn: str | None, scale: float, reporter: Rep
 def comparison_table(rows: list[ColumnComparison]) -> RichTable:
     """The comparison for the console: staging | twin per figure."""
     table = RichTable(title="staging vs twin (pg_stats)")
-    for name in ("table.column", "rows", "null frac", "distinct", "top-5 freqs (gap)", "hist. distance"):
+    table.add_column("table.column", no_wrap=True)
+    for name in ("rows", "null frac", "distinct", "top-5 freqs (gap)", "hist. distance"):
         table.add_column(name)
     for r in rows:
         table.add_row(

@@ -191,15 +191,19 @@ def test_text_values_stay_in_the_database_unless_kept(
 
 
 def test_the_twin_matches_the_source_statistics(
-    source: tuple[str, dict[str, int]], captured: Path, pg15: str
+    source: tuple[str, dict[str, int]], captured: Path, pg15: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dsn, _ = source
     twin = _new_database(pg15, "pga_capture_twin")
     try:
         assert main(["seed", str(captured), "--dsn", twin, "--allow-ddl", "--scale", "1", "--quiet"]) == 0
         rows = compare_with_twin(captured, dsn, twin_dsn=twin)
+        capsys.readouterr()
+        assert main(["compare-stats", str(captured), "--dsn", dsn, "--twin-dsn", twin, "--quiet"]) == 0
+        printed = capsys.readouterr().out
     finally:
         _drop_database(pg15, twin)
+    assert "tasks.status" in printed and "staging vs twin" in printed and "0.02" in printed
     assert len(rows) > 50
     problems = []
     for r in rows:
@@ -228,6 +232,16 @@ def test_the_captured_file_runs_on_the_embedded_server(captured: Path, tmp_path:
     report = json.loads((out / "report.json").read_text())
     assert len(report["queries"]) == len(load_workload(captured).queries)
     assert [q["name"] for q in report["queries"] if q["error"] is not None] == []
+
+
+def test_bad_capture_options_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["capture", "--dsn", "host=127.0.0.1 port=1 dbname=x", "-o", str(tmp_path / "x.yaml"),
+                 "--scale", "0", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: --scale 0: the scale must be positive")
+    assert main(["capture", "--dsn", "host=127.0.0.1 port=1 dbname=x password=hush", "-o",
+                 str(tmp_path / "x.yaml"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot connect" in err and "hush" not in err and len(err.strip().splitlines()) <= 2
 
 
 def test_capture_without_the_extension_says_how_to_enable_it(
