@@ -61,6 +61,15 @@ def capture_workload(options: CaptureOptions, reporter: Reporter | None = None) 
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", options.output.stem) or "captured"
     schema_path = options.output.with_name(f"{options.output.stem}.schema.sql")
     masked = mask_dsn(options.dsn)
+    try:
+        return _capture(options, name, schema_path, masked, reporter)
+    except psycopg.Error as e:
+        raise CaptureError(f"{masked}: {e.diag.message_primary or str(e).splitlines()[0]}") from None
+
+
+def _capture(
+    options: CaptureOptions, name: str, schema_path: Path, masked: str, reporter: Reporter
+) -> CaptureResult:
     with connect(options.dsn, dsn_masked=masked) as conn:
         conn.execute("SET default_transaction_read_only = on")
         conn.execute("SET TIME ZONE 'UTC'")
@@ -71,7 +80,8 @@ def capture_workload(options: CaptureOptions, reporter: Reporter | None = None) 
             major, version = int(version_row[0]) // 10000, str(version_row[1]).split(",")[0]
             reporter.message(f"reading pg_stat_statements, the catalog and pg_stats of {masked}")
             catalog = read_catalog(conn)
-            selection = read_statements(conn, set(catalog.tables), top=options.top, min_calls=options.min_calls)
+            relations = set(catalog.tables) | _views(conn)
+            selection = read_statements(conn, relations, top=options.top, min_calls=options.min_calls)
             left_out = Counter(selection.left_out)
             columns = {t.name: {c.name: c.type for c in t.columns} for t in catalog.tables.values()}
             queries: list[CapturedQuery] = []
@@ -122,6 +132,15 @@ def _parameter_types(conn: psycopg.Connection, stmt: CapturedStatement) -> list[
     except psycopg.Error:
         return None
     return list(row[0]) if row and row[0] is not None else []
+
+
+def _views(conn: psycopg.Connection) -> set[str]:
+    """Views and materialized views of public: queries on them are the application's too."""
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm')"
+    ).fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def _tables(conn: psycopg.Connection, catalog: Catalog, keep_values: bool) -> list[TableEntry]:

@@ -92,6 +92,10 @@ def read_statements(
     ).format(view=view, only_top=only_top)
     try:
         rows = conn.execute(query).fetchall()
+    except psycopg.errors.UndefinedColumn:
+        raise CaptureError(
+            "pg_stat_statements is older than 1.8 (PostgreSQL 13): ALTER EXTENSION pg_stat_statements UPDATE"
+        ) from None
     except psycopg.errors.ObjectNotInPrerequisiteState:
         raise CaptureError(f"pg_stat_statements is installed but not loaded: {ENABLE_HINT}") from None
     except psycopg.errors.InsufficientPrivilege as e:
