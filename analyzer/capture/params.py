@@ -157,12 +157,18 @@ def name_parameters(
     numbers = sorted({_number(p) for p in walk_nodes(root) if isinstance(p, ast.ParamRef)})
     used: set[str] = set()
     params: list[InferredParam] = []
+    replacements: dict[int, str] = {}
     for number in numbers:
+        if number not in found and _type_name(number, param_types) == "regconfig":
+            # a text-search configuration is part of the query's shape, not a value: written back
+            # as the literal, expression indexes on to_tsvector('english', ...) match it again
+            replacements[number] = "'english'"
+            continue
         base, source, why = found.get(number) or _typed_default(number, param_types)
         name = _unique_name(_clean(base), used)
         params.append(InferredParam(number=number, name=name, source=source, reason=why))
-    names = {p.number: p.name for p in params}
-    return NamedStatement(sql=_rename(stmt_sql, names), params=tuple(params), tables=tables)
+        replacements[number] = f":{name}"
+    return NamedStatement(sql=_rename(stmt_sql, replacements), params=tuple(params), tables=tables)
 
 
 def _insert_params(node: ast.InsertStmt, columns: Mapping[str, Collection[str]], found: dict[int, tuple[str, Any, str]]) -> None:
@@ -193,9 +199,13 @@ _TYPE_DEFAULTS: tuple[tuple[str, Any], ...] = (
 )
 
 
+def _type_name(number: int, param_types: Sequence[str]) -> str:
+    return param_types[number - 1] if 0 < number <= len(param_types) else "text"
+
+
 def _typed_default(number: int, param_types: Sequence[str]) -> tuple[str, Any, str]:
     """A literal of the parameter's type (PREPARE told it) for a parameter compared with no column."""
-    type_name = param_types[number - 1] if 0 < number <= len(param_types) else "text"
+    type_name = _type_name(number, param_types)
     if type_name.endswith("[]"):
         return (f"p{number}", None, f"an array ({type_name}) with no column to sample: NULL")
     for prefix, value in _TYPE_DEFAULTS:
@@ -271,7 +281,7 @@ def _unique_name(base: str, used: set[str]) -> str:
 
 
 def _rename(text: str, names: Mapping[int, str]) -> str:
-    """`$n` -> `:name`, outside string literals and quoted identifiers."""
+    """`$n` -> its replacement (`:name`, or a literal), outside string literals and quoted identifiers."""
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -286,7 +296,7 @@ def _rename(text: str, names: Mapping[int, str]) -> str:
             continue
         m = re.match(r"\$(\d+)(?!\d)", text[i:]) if ch == "$" else None
         if m and int(m.group(1)) in names:
-            out.append(":" + names[int(m.group(1))])
+            out.append(names[int(m.group(1))])
             i += len(m.group(0))
             continue
         out.append(ch)

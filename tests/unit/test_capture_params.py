@@ -56,7 +56,14 @@ def test_json_is_sampled_as_text_and_the_rest_get_typed_defaults() -> None:
         ["jsonb", "regconfig", "text"],
     )
     assert "::text" in str(sources["payload"])
-    assert sources["p2"] == "english" and sources["p3"] == "a"
+    assert sources["p3"] == "a" and "p2" not in sources
+
+
+def test_text_search_configurations_are_written_back_as_literals() -> None:
+    named = name_parameters("SELECT id FROM tasks WHERE to_tsvector($2, title) @@ plainto_tsquery($3, $1)", COLUMNS,
+                            ["text", "regconfig", "regconfig"])
+    assert named.sql == "SELECT id FROM tasks WHERE to_tsvector('english', title) @@ plainto_tsquery('english', :p1)"
+    assert [p.name for p in named.params] == ["p1"]
 
 
 @pytest.mark.parametrize(
