@@ -14,6 +14,10 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from analyzer.errors import WorkloadError
+from analyzer.findings import FINDINGS, Context, cut_short_paths
+from analyzer.findings.base import inner_executions, nested_loop_inner
+from analyzer.findings.disk_sort import sorts_on_disk, spilled_kb
+from analyzer.findings.misestimate import node_misestimate
 from analyzer.plan import ExplainResult, PlanNode, first_difference, plan_shape
 
 
@@ -173,12 +177,13 @@ def evaluate_expectations(
         offenders = [
             n for p in run.plans for n in p.nodes()
             if n.node_type == "Seq Scan" and n.relation and (
-                n.relation in named if named is not None
-                else table_rows.get(n.relation, 0) >= thresholds.seq_scan_min_rows
+                bool({n.relation, n.parent_relation} & set(named)) if named is not None
+                else max(table_rows.get(n.relation, 0), table_rows.get(n.table or "", 0)) >= thresholds.seq_scan_min_rows
             )
         ]
         if offenders:
-            tables = sorted({n.relation or "" for n in offenders})
+            tables = sorted({(n.relation or "") + (f" (partition of {n.parent_relation})" if n.parent_relation else "")
+                             for n in offenders})
             add("no_seq_scan", False, f"Seq Scan on {', '.join(tables)}: add an index for the query's filter",
                 offenders[0].path)
         else:
@@ -190,7 +195,8 @@ def evaluate_expectations(
             if missing else "used by every parameter set"))
     if exp.index_on is not None:
         missing = [i for i, p in enumerate(run.plans) if not _uses_index_on(p, exp.index_on)]
-        scan = next((n for n in run.plans[missing[0]].nodes() if n.relation == exp.index_on), None) if missing else None
+        scan = next((n for n in run.plans[missing[0]].nodes() if exp.index_on in (n.relation, n.parent_relation)),
+                    None) if missing else None
         add("index_on", not missing, f"an index on {exp.index_on} " + (
             f"not used with parameter set {missing[0] + 1} ({_summary(run.plans[missing[0]])})"
             if missing else "used by every parameter set"), scan.path if scan else None)
@@ -211,9 +217,9 @@ def evaluate_expectations(
             f"{worst_ratio:,.1f} rows removed by filter per row returned (limit {exp.max_rows_removed_ratio:g})"
             + (f" at {worst_node.label()}" if worst_node else ""), worst_node.path if worst_node else None)
     if exp.no_disk_sort:
-        disk = [n for p in run.plans for n in p.nodes() if _sorts_on_disk(n)]
+        disk = [n for p in run.plans for n in p.nodes() if sorts_on_disk(n)]
         add("no_disk_sort", not disk,
-            f"{disk[0].label()} spilled to disk ({disk[0].sort_space_used_kb or 0:,} kB): raise work_mem or add "
+            f"{disk[0].label()} spilled to disk ({spilled_kb(disk[0]):,} kB): raise work_mem or add "
             "an index in sort order" if disk else "no sort spilled to disk", disk[0].path if disk else None)
     if exp.max_misestimate is not None:
         factor, off_node = max(((_misestimate(n, p), n) for p in run.plans for n in p.nodes()),
@@ -222,9 +228,9 @@ def evaluate_expectations(
             f"worst row estimate off by {factor:,.0f}x" + (f" at {off_node.label()}" if off_node else "")
             + f" (limit {exp.max_misestimate:g}x)", off_node.path if off_node else None)
     if exp.max_loops is not None:
-        inners = [inner for p in run.plans for n in p.nodes() if (inner := _nested_loop_inner(n)) is not None]
-        busiest = max(inners, key=lambda n: n.actual_loops or 0.0, default=None)
-        loops = (busiest.actual_loops or 0.0) if busiest else 0.0
+        inners = [inner for p in run.plans for n in p.nodes() if (inner := nested_loop_inner(n)) is not None]
+        busiest = max(inners, key=inner_executions, default=None)
+        loops = inner_executions(busiest) if busiest else 0.0
         add("max_loops", loops <= exp.max_loops,
             (f"Nested Loop inner side ({busiest.label()}) ran {loops:,.0f} times" if busiest else "no nested loop")
             + f" (limit {exp.max_loops:g})", busiest.path if busiest else None)
@@ -268,116 +274,23 @@ def _summary(plan: ExplainResult) -> str:
 def run_builtin_checks(
     plan: ExplainResult, thresholds: CheckThresholds, table_rows: Mapping[str, int]
 ) -> list[CheckResult]:
-    """Findings on one plan: only what is wrong, with severity and the node path."""
-    found: list[CheckResult] = []
-    cut_short = _cut_short_paths(plan.root)
-    for n in plan.nodes():
-        found += _check_node(n, thresholds, table_rows, n.path in cut_short)
-    return found
-
-
-def _check_node(n: PlanNode, t: CheckThresholds, table_rows: Mapping[str, int], cut_short: bool) -> list[CheckResult]:
-    out: list[CheckResult] = []
-
-    def finding(name: str, severity: str, detail: str) -> None:
-        out.append(CheckResult(f"builtin.{name}", False, severity, detail, n.path))
-
-    returned = n.actual_rows_total
-    if n.node_type == "Seq Scan" and n.relation and returned is not None:
-        table = max(table_rows.get(n.relation, 0), int(returned + n.rows_removed_by_filter * (n.actual_loops or 1)))
-        if table >= t.seq_scan_min_rows and returned <= table * t.seq_scan_max_returned_fraction:
-            where = f" filtering on {n.filter}" if n.filter else ""
-            finding("seq_scan", "warning",
-                    f"Seq Scan on {n.relation} read {table:,.0f} rows to return {returned:,.0f} "
-                    f"({100 * returned / max(table, 1):.2g}%){where}: an index on the filtered columns avoids it")
-    if _sorts_on_disk(n):
-        finding("disk_sort", "warning", f"{n.node_type} spilled {n.sort_space_used_kb or 0:,} kB to disk "
-                f"({n.sort_method}): raise work_mem for it or read rows in order from an index")
-    if n.hash_batches is not None and n.hash_batches > 1:
-        finding("hash_batches", "warning", f"Hash used {n.hash_batches} batches (work_mem too small for "
-                f"{n.peak_memory_kb or 0:,} kB): raise work_mem or reduce the hashed side")
-    factor = _node_misestimate(n, cut_short)
-    if factor is not None and (n.actual_loops or 0) > 0 and factor >= t.misestimate_info:
-        severity = "error" if factor >= t.misestimate_error else "warning" if factor >= t.misestimate_warning else "info"
-        est, act = n.plan_rows, n.actual_rows or 0
-        direction = "over" if est > act else "under"
-        finding("misestimate", severity, f"{n.label()} estimated {est:,.0f} rows, got {act:,.0f} ({factor:,.0f}x "
-                f"{direction}estimate): ANALYZE, raise the column's statistics target or add extended statistics")
-    removed = n.rows_removed_by_filter * (n.actual_loops or 1)
-    if removed and returned is not None and removed + returned >= t.removed_min_rows:
-        share = removed / (removed + returned)
-        if share > t.removed_ratio_warning:
-            severity = "error" if share > t.removed_ratio_error else "warning"
-            finding("rows_removed", severity, f"{n.label()} removed {share:.0%} of the rows it read by filter "
-                    f"({n.filter}): an index that includes the filtered columns reads only what is needed")
-    if n.node_type == "Index Only Scan" and (n.heap_fetches or 0) >= t.heap_fetches_min:
-        finding("heap_fetches", "warning", f"{n.label()} made {n.heap_fetches:,.0f} heap fetches: VACUUM the table "
-                "so the visibility map lets it skip the heap")
-    if n.node_type == "Nested Loop":
-        inner = _nested_loop_inner(n)
-        if inner is not None and (inner.actual_loops or 0) > t.nested_loop_max_loops:
-            finding("nested_loop", "warning", f"Nested Loop ran its inner side ({inner.label()}) "
-                    f"{inner.actual_loops:,.0f} times: an index on the join column or a hash join may be cheaper")
-    if n.node_type == "Limit" and n.children and returned is not None:
-        produced = n.children[0].actual_rows_total or 0
-        skipped = produced - returned
-        if skipped >= t.large_offset:
-            finding("large_offset", "warning", f"Limit discarded {skipped:,.0f} rows (OFFSET): keyset pagination "
-                    "(WHERE (sort key) < (last seen)) reads only the page")
-    if (n.lossy_heap_blocks or 0) > 0:
-        finding("lossy_bitmap", "warning", f"{n.label()} went lossy on {n.lossy_heap_blocks:,} blocks and rechecked "
-                f"{n.rows_removed_by_index_recheck:,.0f} rows: raise work_mem")
-    return out
-
-
-def _nested_loop_inner(n: PlanNode) -> PlanNode | None:
-    if n.node_type != "Nested Loop":
-        return None
-    return next((c for c in n.children if c.parent_relationship == "Inner"), None)
-
-
-def _cut_short_paths(root: PlanNode) -> set[str]:
-    """Nodes whose parent may stop reading early: below a Limit, the inner side of a semi or anti
-    Nested Loop, and the inputs of a Merge Join. They return fewer rows than estimated by design."""
-    out: set[str] = set()
-
-    def mark(node: PlanNode) -> None:
-        out.update(d.path for d in node.walk())
-
-    for n in root.walk():
-        if n.node_type in ("Limit", "Merge Join"):
-            for c in n.children:
-                mark(c)
-        elif n.node_type == "Nested Loop" and n.join_type in ("Semi", "Anti"):
-            inner = _nested_loop_inner(n)
-            if inner is not None:
-                mark(inner)
-    return out
-
-
-def _node_misestimate(n: PlanNode, cut_short: bool) -> float | None:
-    """The misestimate factor, ignoring overestimates where the parent stopped reading early."""
-    factor = n.misestimate
-    if factor is not None and cut_short and n.plan_rows >= (n.actual_rows or 0):
-        return None
-    return factor
+    """Findings on one plan: only what is wrong, with severity and the node path (rules in analyzer/findings/)."""
+    ctx = Context(thresholds, table_rows, cut_short_paths(plan.root))
+    return [
+        CheckResult(f"builtin.{rule.name}", False, hit.severity, hit.detail, n.path)
+        for n in plan.nodes() for rule in FINDINGS for hit in rule.check(n, ctx)
+    ]
 
 
 def _misestimate(n: PlanNode, plan: ExplainResult) -> float:
-    return _node_misestimate(n, n.path in _cut_short_paths(plan.root)) or 1.0
-
-
-def _sorts_on_disk(n: PlanNode) -> bool:
-    return n.node_type in ("Sort", "Incremental Sort") and (
-        n.sort_space_type == "Disk" or (n.sort_method or "").startswith("external")
-    )
+    return node_misestimate(n, cut_short_paths(plan.root)) or 1.0
 
 
 def _uses_index_on(plan: ExplainResult, table: str) -> bool:
     for n in plan.nodes():
-        if n.index_name and n.relation == table:
-            return True
-        if n.node_type == "Bitmap Heap Scan" and n.relation == table:
+        if table not in (n.relation, n.parent_relation):
+            continue
+        if n.index_name or n.node_type == "Bitmap Heap Scan":
             return True
     return False
 

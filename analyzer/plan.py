@@ -7,12 +7,17 @@ the raw JSON except the report, which keeps it for the plan viewer.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from analyzer.errors import AnalyzerError
+
+# Added by pg-analyzer to a partition's node (see analyzer/partitions.py): the partitioned table and index.
+PARENT_RELATION_KEY = "Partition Of"
+PARENT_INDEX_KEY = "Index Partition Of"
 
 SCAN_TYPES = frozenset({
     "Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Bitmap Index Scan", "Tid Scan",
@@ -45,6 +50,56 @@ class Buffers:
             shared_written=int(d.get("Shared Written Blocks", 0)),
             local_hit=int(d.get("Local Hit Blocks", 0)), local_read=int(d.get("Local Read Blocks", 0)),
             temp_read=int(d.get("Temp Read Blocks", 0)), temp_written=int(d.get("Temp Written Blocks", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class SortGroups:
+    """One group kind of an Incremental Sort ("Full-sort Groups" or "Pre-sorted Groups")."""
+
+    kind: str
+    group_count: int
+    methods: tuple[str, ...]
+    disk_peak_kb: int | None
+    memory_peak_kb: int | None
+
+    @classmethod
+    def from_json(cls, kind: str, d: Mapping[str, Any]) -> SortGroups:
+        disk, memory = d.get("Sort Space Disk"), d.get("Sort Space Memory")
+        return cls(
+            kind=kind, group_count=int(d.get("Group Count", 0)),
+            methods=tuple(str(m) for m in d.get("Sort Methods Used", ())),
+            disk_peak_kb=_int(disk.get("Peak Sort Space Used")) if isinstance(disk, Mapping) else None,
+            memory_peak_kb=_int(memory.get("Peak Sort Space Used")) if isinstance(memory, Mapping) else None,
+        )
+
+    @property
+    def spilled(self) -> bool:
+        return self.disk_peak_kb is not None or any(m.startswith("external") for m in self.methods)
+
+
+@dataclass(frozen=True)
+class WorkerSpill:
+    """What one parallel worker reports of its own sort or hash aggregate (EXPLAIN VERBOSE "Workers").
+
+    A worker may spill while the leader's figures, the node's own, stay in memory.
+    """
+
+    worker: int
+    sort_method: str | None = None
+    sort_space_used_kb: int | None = None
+    sort_space_type: str | None = None
+    sort_groups: tuple[SortGroups, ...] = ()
+    hashagg_batches: int | None = None
+    disk_usage_kb: int | None = None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> WorkerSpill:
+        return cls(
+            worker=int(d.get("Worker Number", 0)), sort_method=d.get("Sort Method"),
+            sort_space_used_kb=_int(d.get("Sort Space Used")), sort_space_type=d.get("Sort Space Type"),
+            sort_groups=_sort_groups(d), hashagg_batches=_int(d.get("HashAgg Batches")),
+            disk_usage_kb=_int(d.get("Disk Usage")),
         )
 
 
@@ -91,6 +146,20 @@ class PlanNode:
     lossy_heap_blocks: int | None = None
     workers_planned: int | None = None
     workers_launched: int | None = None
+    processes: int = 1
+    subplan_name: str | None = None
+    cte_name: str | None = None
+    run_condition: str | None = None
+    cache_hits: float | None = None
+    cache_misses: float | None = None
+    hashagg_batches: int | None = None
+    disk_usage_kb: int | None = None
+    sort_groups: tuple[SortGroups, ...] = ()
+    workers: tuple[WorkerSpill, ...] = ()
+    parent_relation: str | None = None
+    parent_index: str | None = None
+    cte_ms: float = 0.0
+    ceiling_ms: float | None = None
     buffers: Buffers = field(default_factory=Buffers)
     wal_records: int | None = None
     wal_bytes: int | None = None
@@ -100,19 +169,46 @@ class PlanNode:
 
     @property
     def inclusive_ms(self) -> float | None:
-        """Time spent in this node and below, over all loops."""
+        """Wall-clock time spent in this node and below, over all loops.
+
+        "Actual Total Time" is an average per loop. Outside a Gather the loops ran one after the
+        other, so they add up. Below a Gather the processes (workers and leader) ran their loops at
+        the same time, so the sum is divided by the processes, as PEV2 does; the children of a
+        Parallel Append, each run by some of the processes, then add up to the Append's time.
+        """
         if self.actual_total_ms is None:
             return None
-        return self.actual_total_ms * (self.actual_loops or 1)
+        loops = self.actual_loops if self.actual_loops is not None else 1.0
+        ms = self.actual_total_ms * loops / self.processes
+        # No node runs longer than its statement; some published plans (edited, clock skew) say otherwise.
+        return ms if self.ceiling_ms is None else min(ms, self.ceiling_ms)
 
     @property
     def exclusive_ms(self) -> float | None:
-        """Time of this node alone: its inclusive time minus its children's (InitPlans included), not below 0."""
+        """Time of this node alone: its inclusive time minus its children's, not below 0.
+
+        A CTE body hangs under the node that declares it but runs when a CTE Scan reads it, so it
+        is subtracted from the CTE Scan (`cte_ms`) rather than from its parent.
+        """
         own = self.inclusive_ms
         if own is None:
             return None
-        below = sum(c.inclusive_ms or 0.0 for c in self.children)
-        return max(own - below, 0.0)
+        below = sum(c.inclusive_ms or 0.0 for c in self.children if not c.is_cte_body)
+        return max(own - below - self.cte_ms, 0.0)
+
+    @property
+    def is_cte_body(self) -> bool:
+        return self.parent_relationship == "InitPlan" and (self.subplan_name or "").startswith("CTE ")
+
+    @property
+    def table(self) -> str | None:
+        """The table as the query names it: the partitioned parent of a partition, else the relation."""
+        return self.parent_relation or self.relation
+
+    @property
+    def index(self) -> str | None:
+        """The index as created: the partitioned parent index of a partition's index, else the index."""
+        return self.parent_index or self.index_name
 
     @property
     def actual_rows_total(self) -> float | None:
@@ -145,8 +241,10 @@ class PlanNode:
             text = f"{self.join_type or ''} {self.node_type}".strip()
         if self.relation:
             text += f" on {self.relation}"
+            if self.parent_relation:
+                text += f" (partition of {self.parent_relation})"
         if self.index_name:
-            text += f" ({self.index_name})"
+            text += f" ({self.index_name}" + (f" of {self.parent_index}" if self.parent_index else "") + ")"
         return text
 
 
@@ -172,11 +270,13 @@ class ExplainResult:
 
     @property
     def relations(self) -> frozenset[str]:
-        return frozenset(n.relation for n in self.nodes() if n.relation)
+        """Relations read, partitions under their own name and their partitioned parent's."""
+        return frozenset(r for n in self.nodes() for r in (n.relation, n.parent_relation) if r)
 
     @property
     def index_names(self) -> frozenset[str]:
-        return frozenset(n.index_name for n in self.nodes() if n.index_name)
+        """Indexes used: a partition's index under its own name and its parent index's, the one created."""
+        return frozenset(i for n in self.nodes() for i in (n.index_name, n.parent_index) if i)
 
 
 def parse_explain(doc: Any) -> ExplainResult:
@@ -195,8 +295,16 @@ def parse_explain(doc: Any) -> ExplainResult:
     if not isinstance(doc, Mapping) or "Plan" not in doc:
         raise AnalyzerError("EXPLAIN output has no 'Plan'")
     planning = doc.get("Planning")
+    if not isinstance(doc["Plan"], Mapping):
+        raise AnalyzerError("EXPLAIN output's 'Plan' is not an object")
+    try:
+        root = _charge_cte_bodies(_node(doc["Plan"], "0", 1), _float(doc.get("Execution Time")))
+    except (TypeError, ValueError, AttributeError) as e:
+        raise AnalyzerError(f"EXPLAIN output has a malformed node: {e}") from None
+    except RecursionError:
+        raise AnalyzerError("EXPLAIN output is nested too deeply to be a plan") from None
     return ExplainResult(
-        root=_node(doc["Plan"], "0"),
+        root=root,
         planning_ms=_float(doc.get("Planning Time")),
         execution_ms=_float(doc.get("Execution Time")),
         planning_buffers=Buffers.from_json(planning) if isinstance(planning, Mapping) else None,
@@ -207,11 +315,16 @@ def parse_explain(doc: Any) -> ExplainResult:
     )
 
 
-def _node(d: Mapping[str, Any], path: str) -> PlanNode:
-    children = tuple(_node(c, f"{path}.{i}") for i, c in enumerate(d.get("Plans", ())))
+def _node(d: Mapping[str, Any], path: str, processes: int) -> PlanNode:
+    node_type = str(d.get("Node Type", "?"))
+    below = processes
+    if node_type in ("Gather", "Gather Merge"):
+        below = _gather_processes(d)
+    children = tuple(_node(c, f"{path}.{i}", below) for i, c in enumerate(d.get("Plans", ())) if isinstance(c, Mapping))
     sort_key = d.get("Sort Key") or d.get("Presorted Key") or ()
+    spills = tuple(WorkerSpill.from_json(w) for w in d.get("Workers", ()) if isinstance(w, Mapping))
     return PlanNode(
-        node_type=str(d.get("Node Type", "?")),
+        node_type=node_type,
         path=path,
         relation=d.get("Relation Name"),
         schema=d.get("Schema"),
@@ -250,6 +363,18 @@ def _node(d: Mapping[str, Any], path: str) -> PlanNode:
         lossy_heap_blocks=_int(d.get("Lossy Heap Blocks")),
         workers_planned=_int(d.get("Workers Planned")),
         workers_launched=_int(d.get("Workers Launched")),
+        processes=processes,
+        subplan_name=d.get("Subplan Name"),
+        cte_name=d.get("CTE Name"),
+        run_condition=d.get("Run Condition"),
+        cache_hits=_float(d.get("Cache Hits")),
+        cache_misses=_float(d.get("Cache Misses")),
+        hashagg_batches=_int(d.get("HashAgg Batches")),
+        disk_usage_kb=_int(d.get("Disk Usage")),
+        sort_groups=_sort_groups(d),
+        workers=spills,
+        parent_relation=d.get(PARENT_RELATION_KEY),
+        parent_index=d.get(PARENT_INDEX_KEY),
         buffers=Buffers.from_json(d),
         wal_records=_int(d.get("WAL Records")),
         wal_bytes=_int(d.get("WAL Bytes")),
@@ -257,6 +382,70 @@ def _node(d: Mapping[str, Any], path: str) -> PlanNode:
         children=children,
         raw={k: v for k, v in d.items() if k != "Plans"},
     )
+
+
+def annotate_partitions(raw: Any, roots: Mapping[str, str]) -> list[Any]:
+    """A copy of raw EXPLAIN JSON where each partition's node names its root table and index.
+
+    `roots` maps a partition (or a partition's index) to the root of its tree. The keys added,
+    "Partition Of" and "Index Partition Of", travel with the plan into report.json and back.
+    """
+    docs = copy.deepcopy(raw if isinstance(raw, list) else [raw])
+
+    def mark(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        for name_key, parent_key in (("Relation Name", PARENT_RELATION_KEY), ("Index Name", PARENT_INDEX_KEY)):
+            name = node.get(name_key)
+            if isinstance(name, str) and name in roots:
+                node[parent_key] = roots[name]
+        for child in node.get("Plans", ()):
+            mark(child)
+
+    for doc in docs:
+        if isinstance(doc, dict):
+            mark(doc.get("Plan"))
+    return docs
+
+
+def _charge_cte_bodies(root: PlanNode, ceiling_ms: float | None) -> PlanNode:
+    """Move each CTE body's time onto the CTE Scans that read it (first come, up to their own time),
+    and cap every node's time at the statement's execution time."""
+    if ceiling_ms is not None:
+        root = _with_cte_ms(root, {}, ceiling_ms)
+    remaining = {n.subplan_name[4:]: n.inclusive_ms or 0.0 for n in root.walk() if n.is_cte_body and n.subplan_name}
+    if not remaining:
+        return root
+    charged: dict[str, float] = {}
+    for n in root.walk():
+        if n.node_type == "CTE Scan" and n.cte_name in remaining and n.inclusive_ms is not None:
+            own = n.inclusive_ms - sum(c.inclusive_ms or 0.0 for c in n.children if not c.is_cte_body)
+            take = max(0.0, min(own, remaining[n.cte_name]))
+            remaining[n.cte_name] -= take
+            charged[n.path] = take
+    return _with_cte_ms(root, charged, ceiling_ms)
+
+
+def _with_cte_ms(n: PlanNode, charged: Mapping[str, float], ceiling_ms: float | None) -> PlanNode:
+    children = tuple(_with_cte_ms(c, charged, ceiling_ms) for c in n.children)
+    return replace(n, children=children, cte_ms=charged.get(n.path, 0.0), ceiling_ms=ceiling_ms)
+
+
+def _gather_processes(d: Mapping[str, Any]) -> int:
+    """The processes that ran a Gather's subtree: its workers and the leader, unless the loops of its
+    child show the leader did not take part (parallel_leader_participation = off)."""
+    launched = _int(d.get("Workers Launched"))
+    workers = launched if launched is not None else _int(d.get("Workers Planned")) or 0
+    plans = [c for c in d.get("Plans", ()) if isinstance(c, Mapping)]
+    loops, child_loops = _float(d.get("Actual Loops")), _float(plans[0].get("Actual Loops")) if plans else None
+    if loops and child_loops and workers and round(child_loops / loops) == workers:
+        return workers
+    return workers + 1
+
+
+def _sort_groups(d: Mapping[str, Any]) -> tuple[SortGroups, ...]:
+    return tuple(SortGroups.from_json(kind, d[kind]) for kind in ("Full-sort Groups", "Pre-sorted Groups")
+                 if isinstance(d.get(kind), Mapping))
 
 
 def _float(value: Any) -> float | None:

@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from analyzer.advisor.candidates import IndexCandidate
+from analyzer.partitions import resolve_partitions
 from analyzer.plan import parse_explain
 from analyzer.report.model import Recommendation
 from analyzer.workload import Statement
@@ -76,7 +77,7 @@ def _plan(conn: psycopg.Connection, q: Statement, param_sets: Sequence[Mapping[s
         row = conn.execute(query, params).fetchone()
     if row is None:
         return float("inf"), frozenset()
-    plan = parse_explain(row[0])
+    plan = resolve_partitions(conn, parse_explain(row[0]))
     return plan.root.total_cost, plan.index_names
 
 

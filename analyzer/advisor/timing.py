@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from analyzer.partitions import resolve_partitions
 from analyzer.plan import parse_explain
 from analyzer.replay import Measurement, replay_statement
 from analyzer.workload import ReplaySettings, Statement
@@ -79,5 +80,5 @@ class QueryTimer:
             with self.conn.transaction(force_rollback=True):
                 row = self.conn.execute(query, dict(params)).fetchone()
             if row is not None:
-                names |= parse_explain(row[0]).index_names
+                names |= resolve_partitions(self.conn, parse_explain(row[0])).index_names
         return frozenset(names)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -154,13 +154,49 @@ class SeedTableView:
     columns: list[tuple[str, str, str, str]]  # column, distinct, null, most common
 
 
-def render_html(report: RunReport) -> str:
-    """The report as one HTML document with its CSS, script and charts inline."""
+def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_asset), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
     env.filters.update(ms=fmt_ms, num=fmt_num, bytes=fmt_bytes, pct=fmt_pct, x=fmt_factor, setting=fmt_setting)
+    return env
+
+
+@dataclass
+class PlanFileView:
+    """One plan of `pg-analyzer plan --html`: its file, findings and tree."""
+
+    file: str
+    anchor: str
+    failed: list[CheckView]
+    plan: PlanView
+
+
+def render_plan_html(plans: Sequence[tuple[str, Any, Sequence[CheckOutcome]]]) -> str:
+    """The plan tree of the run report for plans from files: (file, raw EXPLAIN JSON, findings) each."""
+    views: list[PlanFileView] = []
+    order = {"error": 0, "warning": 1, "info": 2}
+    for i, (file, raw, findings) in enumerate(plans):
+        anchor = f"plan{i}-{slug(file)}"
+        by_path: dict[str, list[CheckOutcome]] = {}
+        for c in findings:
+            if c.node_path:
+                by_path.setdefault(c.node_path, []).append(c)
+        located: dict[int, str] = {}
+        view = _plan_view(raw, "Plan", f"{anchor}-p0", by_path, located)
+        failed = sorted((CheckView(short_check_name(c.name), c.severity, c.detail, located.get(id(c))) for c in findings),
+                        key=lambda c: order.get(c.severity, 3))
+        views.append(PlanFileView(file, anchor, failed, view))
+    return _environment().get_template("plan_file.html.j2").render(
+        plans=views, failed=any(c.severity == "error" for v in views for c in v.failed),
+        css=_asset("report.css"), js=_asset("report.js"),
+    )
+
+
+def render_html(report: RunReport) -> str:
+    """The report as one HTML document with its CSS, script and charts inline."""
+    env = _environment()
     helped_by = _best_speedups(report)
     total_weighted = sum((q.median_ms or 0.0) * q.weight for q in report.queries) or 1.0
     regressions: dict[str, list[Regression]] = {}
@@ -340,6 +376,17 @@ def _node_view(n: PlanNode, total_ms: float, anchor: str, flags: Mapping[str, li
     if n.hash_batches:
         notes.append(((f"{n.hash_batches} batch{'es' if n.hash_batches > 1 else ''}, "
                       f"{n.peak_memory_kb or 0:,} kB peak memory"), n.hash_batches > 1))
+    for g in n.sort_groups:
+        peak = f"{g.disk_peak_kb:,} kB disk" if g.disk_peak_kb is not None else f"{g.memory_peak_kb or 0:,} kB memory"
+        notes.append((f"{g.kind}: {g.group_count:,}, {', '.join(g.methods)}, peak {peak}", g.spilled))
+    if n.hashagg_batches or n.disk_usage_kb:
+        batches = n.hashagg_batches or 1
+        spilled = batches > 1 or bool(n.disk_usage_kb)
+        notes.append((f"{batches} batch{'es' if batches > 1 else ''}, {n.disk_usage_kb or 0:,} kB disk", spilled))
+    if n.cache_hits is not None or n.cache_misses is not None:
+        notes.append((f"cache: {fmt_num(n.cache_hits or 0)} hits, {fmt_num(n.cache_misses or 0)} misses", False))
+    if n.run_condition:
+        notes.append((f"stops early: Run Condition {n.run_condition}", False))
     if n.heap_fetches:
         notes.append((f"{fmt_num(n.heap_fetches)} heap fetches", True))
     if n.exact_heap_blocks or n.lossy_heap_blocks:

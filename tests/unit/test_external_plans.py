@@ -1,0 +1,81 @@
+"""Every public plan of the collection (../shared/external/plans, manifest.json) parses, and the
+figures hold together: exclusive times within their inclusive time, their sum within the execution.
+
+The collection lives beside the repository; without it these tests are skipped (the cases the
+findings tests rely on are copied into tests/fixtures/external/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analyzer.checks import CheckThresholds, run_builtin_checks
+from analyzer.plan import parse_explain
+from analyzer.planfile import PlanFileError, load_plans
+
+COLLECTION = Path(os.environ.get("PG_ANALYZER_EXTERNAL_PLANS",
+                                 Path(__file__).resolve().parents[3] / "shared" / "external" / "plans"))
+
+
+def _manifest() -> list[dict[str, Any]]:
+    path = COLLECTION / "manifest.json"
+    if not path.exists():
+        return []
+    entries: list[dict[str, Any]] = json.loads(path.read_text())
+    return entries
+
+
+ENTRIES = _manifest()
+pytestmark = pytest.mark.skipif(not ENTRIES, reason=f"no plan collection at {COLLECTION}")
+
+
+def _json(entry: dict[str, Any]) -> Any:
+    try:
+        return json.loads((COLLECTION / entry["file"]).read_text(errors="replace"))
+    except ValueError:
+        return None
+
+
+JSON_ENTRIES = [e for e in ENTRIES if _json(e) is not None]
+
+
+@pytest.mark.parametrize("entry", JSON_ENTRIES, ids=lambda e: str(e["file"]))
+def test_every_json_plan_parses_and_its_times_add_up(entry: dict[str, Any]) -> None:
+    plan = parse_explain(_json(entry))
+    nodes = list(plan.nodes())
+    assert len({n.path for n in nodes}) == len(nodes)
+    for n in nodes:
+        if n.exclusive_ms is not None:
+            assert 0 <= n.exclusive_ms <= (n.inclusive_ms or 0.0) + 1e-9, n.path
+    if plan.execution_ms is not None:
+        assert sum(n.exclusive_ms or 0.0 for n in nodes) <= plan.execution_ms * 1.01
+    run_builtin_checks(plan, CheckThresholds(), {})
+
+
+def test_the_collection_is_the_one_described() -> None:
+    assert len(JSON_ENTRIES) >= 141
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: str(e["file"]))
+def test_every_file_reads_as_plans_or_one_clear_error(entry: dict[str, Any]) -> None:
+    path = COLLECTION / entry["file"]
+    try:
+        plans = load_plans(path.read_text(errors="replace"), str(path))
+    except PlanFileError as e:
+        assert "\n" not in str(e) and str(path) in str(e)
+        assert entry["source"] not in ("pev2-psql-frames",) and _json(entry) is None
+        return
+    assert plans
+
+
+def test_psql_framed_plans_read_like_their_json() -> None:
+    framed = [e for e in ENTRIES if e["source"] == "pev2-psql-frames"]
+    assert len(framed) == 15
+    shapes = {e["file"]: [n.node_type for n in load_plans((COLLECTION / e["file"]).read_text(), "x")[0].nodes()]
+              for e in framed}
+    assert all(s and s[0] == "Nested Loop" for s in shapes.values()), shapes
