@@ -137,6 +137,25 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--verbose", "-v", action="store_true", help="tracebacks on errors")
     plan.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
+    capture = sub.add_parser("capture", help="a workload and its schema from a live database (read-only)")
+    capture.add_argument("--dsn", required=True, help="the (staging) database to read; nothing is written to it")
+    capture.add_argument("-o", "--output", type=Path, required=True, help="workload file to write (schema next to it)")
+    capture.add_argument("--top", type=_positive, default=100, help="the N statements with the most total time (default 100)")
+    capture.add_argument("--min-calls", type=_positive, default=1, help="only statements run at least K times (default 1)")
+    capture.add_argument("--scale", type=_scale, default=1.0, help="the file's default scale (rows stay staging's)")
+    capture.add_argument("--keep-values", action="store_true",
+                         help="keep real text values of the statistics (a warning goes in the file header)")
+    capture.add_argument("--verbose", "-v", action="store_true", help="tracebacks on errors")
+    capture.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+    compare = sub.add_parser("compare-stats", help="staging's column statistics beside a seeded twin's")
+    compare.add_argument("workload", type=Path, help="a captured workload file")
+    compare.add_argument("--dsn", required=True, help="the staging database the workload was captured from")
+    compare.add_argument("--twin-dsn", help="an already seeded twin (default: seed one on an embedded server)")
+    compare.add_argument("--scale", type=_scale, help="seed the twin at this scale (default: the workload's)")
+    compare.add_argument("--verbose", "-v", action="store_true", help="tracebacks on errors")
+    compare.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
     baseline = sub.add_parser("baseline", help="baselines for `run --baseline`")
     baseline_sub = baseline.add_subparsers(dest="baseline_command", required=True)
     save = baseline_sub.add_parser("save", help="write a baseline (meant to be committed) from a report.json")
@@ -199,6 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_cleanup(args, out)
         if args.command == "plan":
             return _cmd_plan(args, out)
+        if args.command == "capture":
+            return _cmd_capture(args, out, reporter)
+        if args.command == "compare-stats":
+            return _cmd_compare_stats(args, out, reporter)
         parser.error(f"unknown command {args.command}")
     except AnalyzerError as e:
         reporter.finish()
@@ -404,6 +427,30 @@ def _cmd_cleanup(args: argparse.Namespace, out: Console) -> int:
         out.print(f"{done}: {item.describe()}", soft_wrap=True)
     for note in result.notes:
         out.print(f"[dim]note: {note}[/dim]", soft_wrap=True)
+    return EXIT_OK
+
+
+def _cmd_capture(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+    from analyzer.capture.capture import CaptureOptions, capture_workload
+
+    result = capture_workload(CaptureOptions(
+        dsn=args.dsn, output=args.output, top=args.top, min_calls=args.min_calls, scale=args.scale,
+        keep_values=args.keep_values,
+    ), reporter)
+    out.print(f"{result.workload_path}: {result.queries} queries, {result.writes} writes, {result.tables} tables", soft_wrap=True)
+    out.print(f"{result.schema_path}: schema from {result.schema_method}", soft_wrap=True)
+    for reason, count in sorted(result.left_out.items(), key=lambda kv: -kv[1]):
+        out.print(f"[dim]left out: {count} {reason}[/dim]", soft_wrap=True)
+    if args.keep_values:
+        out.print("[yellow]--keep-values: the file holds real values from the statistics; review it before sharing[/yellow]")
+    return EXIT_OK
+
+
+def _cmd_compare_stats(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+    from analyzer.capture.compare import compare_with_twin, comparison_table
+
+    comparisons = compare_with_twin(args.workload, args.dsn, twin_dsn=args.twin_dsn, scale=args.scale, reporter=reporter)
+    out.print(comparison_table(comparisons))
     return EXIT_OK
 
 

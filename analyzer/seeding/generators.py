@@ -876,11 +876,18 @@ def _gen_default(rule: Rule, ctx: Context, n: int) -> Col:
     raise SeedError(f"{rule.where}: a 'default' column is left to the database and is not generated")
 
 
+def _gen_histogram(rule: Rule, ctx: Context, n: int) -> Col:
+    from analyzer.seeding.histogram import gen_histogram  # its own module (it imports this one)
+
+    return gen_histogram(rule, ctx, n)
+
+
 _GENERATORS: dict[str, Callable[[Rule, Context, int], Col]] = {
     "value": _gen_value, "sequence": _gen_sequence, "int": _gen_int, "numeric": _gen_numeric,
     "bool": _gen_bool, "choice": _gen_choice, "timestamp": _gen_timestamp, "date": _gen_date,
     "uuid": _gen_uuid, "faker": _gen_faker, "text": _gen_text, "json": _gen_json, "array": _gen_array,
     "ref": _gen_ref, "copy": _gen_copy, "after": _gen_after, "default": _gen_default, "vector": _gen_vector,
+    "histogram": _gen_histogram,
 }
 
 

@@ -19,7 +19,7 @@ from analyzer.errors import SeedError
 
 KINDS = (
     "faker", "text", "choice", "int", "numeric", "date", "timestamp", "sequence", "ref", "copy",
-    "after", "bool", "json", "array", "value", "uuid", "default", "vector",
+    "after", "bool", "json", "array", "value", "uuid", "default", "vector", "histogram",
 )
 MODIFIERS = (
     "null_fraction", "unique", "distinct", "distribution", "s", "mean", "sd", "args", "locale",
