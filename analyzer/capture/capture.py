@@ -20,7 +20,7 @@ from psycopg import sql
 
 from analyzer.capture.params import name_parameters
 from analyzer.capture.pgstats import read_column_stats
-from analyzer.capture.rules import table_rules
+from analyzer.capture.rules import table_rules, tenant_copy_candidates
 from analyzer.capture.schema_dump import dump_schema
 from analyzer.capture.statements import CapturedStatement, CaptureError, read_statements
 from analyzer.capture.writer import CapturedQuery, TableEntry, render_workload
@@ -152,9 +152,28 @@ def _tables(conn: psycopg.Connection, catalog: Catalog, keep_values: bool) -> li
             rows[name] = int(row[0]) if row else 0
     out = []
     for name, table in catalog.tables.items():
-        columns = table_rules(table, stats.get(name, {}), rows[name], rows, keep_values)
+        copies = {
+            column: via for column, via, parent in tenant_copy_candidates(table, catalog.tables)
+            if _follows_parent(conn, catalog, name, column, via, parent)
+        }
+        columns = table_rules(table, stats.get(name, {}), rows[name], rows, keep_values, copies)
         out.append(TableEntry(name=name, rows=rows[name], columns=columns))
     return out
+
+
+def _follows_parent(conn: psycopg.Connection, catalog: Catalog, table: str, column: str, via: str, parent: str) -> bool:
+    """On a sample of the source's rows, does `table.column` always equal the parent's (a tenant key)?"""
+    fk = next((f for f in catalog.tables[table].foreign_keys if f.columns == (via,)), None)
+    if fk is None:
+        return False
+    query = sql.SQL(
+        "SELECT count(*), count(*) FILTER (WHERE c.{col} IS DISTINCT FROM p.{col}) "
+        "FROM (SELECT {col}, {via} FROM {t} WHERE {via} IS NOT NULL LIMIT 20000) c "
+        "JOIN {p} p ON p.{key} = c.{via}"
+    ).format(col=sql.Identifier(column), via=sql.Identifier(via), t=sql.Identifier(table),
+             p=sql.Identifier(parent), key=sql.Identifier(fk.ref_columns[0]))
+    row = conn.execute(query).fetchone()
+    return bool(row and row[0] > 0 and row[1] == 0)
 
 
 def _header(masked: str, version: str, method: str, options: CaptureOptions, left_out: Counter[str]) -> list[str]:

@@ -55,13 +55,40 @@ def table_rules(
     rows: int,
     parent_rows: Mapping[str, int],
     keep_values: bool,
+    copies: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The `columns:` mapping of one table; columns left out are inferred by the seeder as today."""
+    """The `columns:` mapping of one table; columns left out are inferred by the seeder as today.
+    `copies` maps a column to the foreign key it follows in the source (`org_id` -> `project_id`)."""
     out: dict[str, Any] = {}
     for column in table.columns:
+        if copies and column.name in copies:
+            out[column.name] = {"copy": f"{copies[column.name]}.{column.name}"}
+            continue
         rule = column_rule(table, column, stats.get(column.name), rows, parent_rows, keep_values)
         if rule is not None:
             out[column.name] = rule
+    return out
+
+
+def tenant_copy_candidates(table: Table, tables: Mapping[str, Table]) -> list[tuple[str, str, str]]:
+    """(column, via, parent) where a foreign key's target is also the target of the same-named key of
+    another parent (`tasks.org_id` beside `tasks.project_id -> projects.org_id`): whether the source
+    really copies it down is then checked on the data (`follows_parent`)."""
+    out: list[tuple[str, str, str]] = []
+    for fk in table.foreign_keys:
+        if len(fk.columns) != 1 or fk.ref_table == table.name:
+            continue
+        column = fk.columns[0]
+        for other in table.foreign_keys:
+            if other is fk or len(other.columns) != 1 or other.ref_table in (table.name, fk.ref_table):
+                continue
+            parent = tables.get(other.ref_table)
+            if parent is not None and any(
+                f.ref_table == fk.ref_table and f.ref_columns == fk.ref_columns and f.columns == (column,)
+                for f in parent.foreign_keys
+            ):
+                out.append((column, other.columns[0], other.ref_table))
+                break
     return out
 
 
