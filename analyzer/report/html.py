@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+import markupsafe
 import sqlparse
 
 from analyzer.plan import ExplainResult, PlanNode, parse_explain, plan_shape
@@ -29,6 +30,7 @@ from analyzer.report.model import (
     TableSeed,
     WriteOverhead,
 )
+from analyzer.report.nextstep import next_step
 
 BEFORE_COLOR, AFTER_COLOR = "#b45309", "#15803d"
 # Settings shown in the summary; the Server section lists all of them.
@@ -160,7 +162,8 @@ def render_html(report: RunReport) -> str:
         loader=jinja2.FunctionLoader(_asset), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters.update(ms=fmt_ms, num=fmt_num, bytes=fmt_bytes, pct=fmt_pct, x=fmt_factor, setting=fmt_setting)
+    env.filters.update(ms=fmt_ms, num=fmt_num, bytes=fmt_bytes, pct=fmt_pct, x=fmt_factor, setting=fmt_setting,
+                       codespans=_codespans)
     helped_by = _best_speedups(report)
     total_weighted = sum((q.median_ms or 0.0) * q.weight for q in report.queries) or 1.0
     regressions: dict[str, list[Regression]] = {}
@@ -174,6 +177,7 @@ def render_html(report: RunReport) -> str:
     candidates = _candidates(report)
     return env.get_template("report.html.j2").render(
         report=report,
+        next_step=next_step(report),
         summary=_summary(report),
         queries=queries,
         candidates=candidates,
@@ -186,6 +190,14 @@ def render_html(report: RunReport) -> str:
         anchors={q.q.name: q.anchor for q in queries},
         css=_asset("report.css"),
         js=_asset("report.js"),
+    )
+
+
+def _codespans(text: str) -> markupsafe.Markup:
+    """`name` in plain text as <code>name</code>, the rest escaped."""
+    parts = str(text).split("`")
+    return markupsafe.Markup("").join(
+        markupsafe.Markup("<code>{}</code>").format(p) if i % 2 else markupsafe.escape(p) for i, p in enumerate(parts)
     )
 
 

@@ -245,6 +245,9 @@ class _InterruptingReporter:
             if self.advisor_advances >= self.after:
                 raise KeyboardInterrupt
 
+    def detail(self, text: str) -> None:
+        pass
+
     def finish(self) -> None:
         pass
 
