@@ -134,7 +134,7 @@ def _prove_each(
     reporter.start("advisor: prove candidates", len(candidates))
     try:
         for number, cand in enumerate(candidates, 1):
-            reporter.detail(f"advisor: proving {number}/{len(candidates)} {cand.table}({', '.join(cand.keys)})")
+            reporter.detail(f"advisor: proving {number}/{len(candidates)} {cand.label}")
             proof = Proof(cand)
             proofs.append(proof)
             if cand.extension and not builds.ensure_extension(cand.extension):

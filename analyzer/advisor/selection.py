@@ -243,7 +243,7 @@ def choose(
         while open_proofs:
             best = max(open_proofs, key=sel.estimate)
             open_proofs.remove(best)
-            reporter.detail(f"advisor: considering {best.cand.table}({', '.join(best.cand.keys)}) "
+            reporter.detail(f"advisor: considering {best.cand.label} "
                             f"with {len(sel.chosen)} chosen so far")
             sel.consider(best)
             reporter.advance()

@@ -80,9 +80,8 @@ def _why(report: RunReport, q: QueryReport, ms: float) -> str:
                 if s.query == q.name and s.speedup > 1.5]
     if helped:
         r, s = max(helped, key=lambda h: h[1].speedup)
-        tail = f" (rejected: {rejected[0][0].name}: {rejected[0][0].reason})" if rejected else ""
-        return (f"{r.name} already takes it from {s.before_ms:,.2f} to {s.after_ms:,.2f} ms; "
-                f"it still weighs most at weight {q.weight:g}{tail}")
+        return (f"{r.name} already takes it from {s.before_ms:,.2f} to {s.after_ms:,.2f} ms; what is left is "
+                f"how often it runs (weight {q.weight:g}): fewer calls, or caching, is the next lever")
     if rejected:
         r, s = max(rejected, key=lambda h: h[1].speedup)
         return f"rejected for its cost: {r.name} would make it {s.speedup:,.1f}x faster, but {r.reason}"
