@@ -102,12 +102,13 @@ def gain_cost_scatter(points: Sequence[ScatterPoint], width: int = 560, height: 
     parts = [(f'<svg class="chart scatter" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
              'role="img" aria-label="read gain against write cost of every candidate">')]
     last_y = float("inf")
+    tick_x = left - 6 - (44 if unmeasured else 0)  # left of the n/m column, so no dot sits on a tick label
     for gain in _gain_ticks(y_lo, y_hi):
         if abs(py(gain) - last_y) < 16:  # keep tick labels apart
             continue
         last_y = py(gain)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(gain):.1f}" y2="{py(gain):.1f}" class="grid"/>'
-                     f'<text x="{left - 6}" y="{py(gain) + 4:.1f}" class="axis" text-anchor="end">{gain:g}×</text>')
+                     f'<text x="{tick_x}" y="{py(gain) + 4:.1f}" class="axis" text-anchor="end">{gain:g}×</text>')
     for cost in _cost_ticks(x_lo, x_hi):
         parts.append(f'<line x1="{px(cost):.1f}" x2="{px(cost):.1f}" y1="{top}" y2="{height - bottom}" class="grid"/>'
                      f'<text x="{px(cost):.1f}" y="{height - bottom + 15}" class="axis" text-anchor="middle">'
@@ -142,6 +143,9 @@ def gain_cost_scatter(points: Sequence[ScatterPoint], width: int = 560, height: 
     return "".join(parts)
 
 
+DOT_GAP = 21.0  # numbered dots have r=9: centres this far apart leave 3 px between them
+
+
 def _free_spot(x0: float, y0: float, placed: list[tuple[float, float]], xs: tuple[float, float],
                ys: tuple[float, float]) -> tuple[float, float]:
     """The nearest spot to (x0, y0) inside the plot where a numbered dot overlaps no placed one.
@@ -149,14 +153,24 @@ def _free_spot(x0: float, y0: float, placed: list[tuple[float, float]], xs: tupl
     Crowded candidates move aside; a leader line marks the true position.
     """
     def free(x: float, y: float) -> bool:
-        return all(abs(x - ox) >= 17 or abs(y - oy) >= 17 for ox, oy in placed)
+        return all(abs(x - ox) >= DOT_GAP or abs(y - oy) >= DOT_GAP for ox, oy in placed)
 
-    for r in range(12):
-        for dx, dy in ((0, 0), (0, -1), (1, 0), (0, 1), (-1, 0), (1, -1), (1, 1), (-1, -1), (-1, 1)):
-            x, y = x0 + dx * r * 9, y0 + dy * r * 9
-            if xs[0] <= x <= xs[1] and ys[0] <= y <= ys[1] and free(x, y):
-                return x, y
+    for dx, dy in _offsets():  # nearest first, out to the far corner of the plot
+        x, y = x0 + dx, y0 + dy
+        if xs[0] <= x <= xs[1] and ys[0] <= y <= ys[1] and free(x, y):
+            return x, y
     return x0, y0
+
+
+_OFFSETS: list[tuple[float, float]] = []
+
+
+def _offsets() -> list[tuple[float, float]]:
+    """Offsets on a 5 px grid, nearest first: computed once."""
+    if not _OFFSETS:
+        grid = [(dx * 5.0, dy * 5.0) for dx in range(-120, 121) for dy in range(-70, 71)]
+        _OFFSETS.extend(sorted(grid, key=lambda o: (o[0] ** 2 + o[1] ** 2, abs(o[0]), o[1])))
+    return _OFFSETS
 
 
 def _quantile(sorted_values: Sequence[float], q: float) -> float:

@@ -163,7 +163,7 @@ def render_html(report: RunReport) -> str:
         trim_blocks=True, lstrip_blocks=True,
     )
     env.filters.update(ms=fmt_ms, num=fmt_num, bytes=fmt_bytes, pct=fmt_pct, x=fmt_factor, setting=fmt_setting,
-                       codespans=_codespans)
+                       codespans=_codespans, wbr=_wbr)
     helped_by = _best_speedups(report)
     total_weighted = sum((q.median_ms or 0.0) * q.weight for q in report.queries) or 1.0
     regressions: dict[str, list[Regression]] = {}
@@ -199,6 +199,11 @@ def _codespans(text: str) -> markupsafe.Markup:
     return markupsafe.Markup("").join(
         markupsafe.Markup("<code>{}</code>").format(p) if i % 2 else markupsafe.escape(p) for i, p in enumerate(parts)
     )
+
+
+def _wbr(name: str) -> markupsafe.Markup:
+    """An index name that may break after its underscores, never inside a word."""
+    return markupsafe.Markup("_<wbr>").join(markupsafe.escape(part) for part in str(name).split("_"))
 
 
 def _asset(name: str) -> str:
