@@ -8,11 +8,15 @@ columns. On GitHub Actions the job summary and `::error` annotations are written
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import psycopg
+import pytest
 
 from analyzer.workload import load_workload
 
@@ -50,6 +54,10 @@ def test_a_redirected_run_logs_progress_full_width_and_writes_github_files(fresh
     assert "next: apply indexes.sql" in text
     assert f"indexes.sql: {tmp_path / 'out' / 'indexes.sql'}" in text
 
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["server"]["settings"]["jit"] == "off"  # what replay ran with, not the server's default
+    assert report["server"]["settings"]["max_parallel_workers_per_gather"] == "0"
+
     assert summary.read_text().startswith("## pg-analyzer: `project_management`")
     assert "**Next:** apply `indexes.sql`" in summary.read_text()
     workload = load_workload(PM)
@@ -60,3 +68,21 @@ def test_a_redirected_run_logs_progress_full_width_and_writes_github_files(fresh
         m = re.match(r"::error file=([^,]+),line=(\d+),title=pg-analyzer%3A (\w+)::.+", annotation)
         assert m, annotation
         assert m[1] == str(PM) and int(m[2]) == line_of[m[3]]
+
+
+def test_check_with_dsn_resolves_names_against_the_live_catalog(fresh_db: str, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A workload without DDL (seed: false) is checked against the tables the database holds."""
+    from analyzer.cli import main
+
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE posts (id bigint PRIMARY KEY, title text, published_at timestamptz)")
+    path = tmp_path / "w.yaml"
+    path.write_text("name: live\nseed: false\nqueries:\n  - name: recent\n"
+                    "    sql: SELECT id FROM posts ORDER BY publishd_at DESC LIMIT 5\n")
+    assert main(["check", str(path)]) == 0  # no DDL and no server: only the syntax can be checked
+    assert main(["check", str(path), "--dsn", fresh_db]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:5: query 'recent': column \"publishd_at\" does not exist" in out
+    assert 'Perhaps you meant to reference the column "posts.published_at"' in out
+    assert "against the --dsn catalog" in out
