@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import psycopg
-from psycopg import sql
+if TYPE_CHECKING:  # the types below are read without a server too (`pg-analyzer check`): psycopg loads on use
+    import psycopg
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,8 @@ def _with_check_values(tables: dict[str, Table]) -> dict[str, Table]:
 
 def table_row_counts(conn: psycopg.Connection, tables: list[str]) -> dict[str, int]:
     """Exact row counts (for small scales and for tests); use estimates for big tables."""
+    from psycopg import sql
+
     counts: dict[str, int] = {}
     for t in tables:
         row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t))).fetchone()

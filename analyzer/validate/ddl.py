@@ -45,19 +45,31 @@ def catalog_from_ddl(ddl: str) -> Catalog:
         stmt = raw.stmt
         if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
             builder = builders.setdefault(str(stmt.relation.relname), _TableBuilder(str(stmt.relation.relname)))
+            # PARTITION OF and INHERITS take the parent's columns first
+            builder.parents.extend(str(r.relname) for r in stmt.inhRelations or ())
             for element in stmt.tableElts or ():
-                builder.add(element)
+                if isinstance(element, ast.TableLikeClause) and element.relation is not None:
+                    builder.parents.append(str(element.relation.relname))
+                else:
+                    builder.add(element)
+        elif isinstance(stmt, (ast.ViewStmt, ast.CreateTableAsStmt)):
+            # columns come from a query: known to the server only, so every column name is accepted
+            rel = stmt.view if isinstance(stmt, ast.ViewStmt) else stmt.into.rel if stmt.into is not None else None
+            if rel is not None:
+                builders.setdefault(str(rel.relname), _TableBuilder(str(rel.relname))).derived = True
         elif isinstance(stmt, ast.AlterTableStmt) and stmt.relation is not None:
             builder = builders.setdefault(str(stmt.relation.relname), _TableBuilder(str(stmt.relation.relname)))
             for cmd in stmt.cmds or ():
                 if isinstance(cmd, ast.AlterTableCmd) and cmd.def_ is not None:
                     builder.add(cmd.def_)
-    return Catalog(tables={name: b.build() for name, b in builders.items()})
+    return Catalog(tables={name: b.build(builders) for name, b in builders.items()})
 
 
 class _TableBuilder:
     def __init__(self, name: str) -> None:
         self.name = name
+        self.parents: list[str] = []
+        self.derived = False  # a view or CREATE TABLE AS: its columns are not listed in the DDL
         self.columns: list[Column] = []
         self.constraints: list[Constraint] = []
         self.foreign_keys: list[ForeignKey] = []
@@ -105,5 +117,15 @@ class _TableBuilder:
             )
             self.constraints.append(Constraint(name, self.name, "f", columns, ""))
 
-    def build(self) -> Table:
-        return Table(self.name, tuple(self.columns), tuple(self.constraints), tuple(self.foreign_keys))
+    def inherited(self, builders: dict[str, _TableBuilder], seen: frozenset[str] = frozenset()) -> list[Column]:
+        columns: list[Column] = []
+        for parent in self.parents:
+            if parent in builders and parent not in seen:
+                columns += builders[parent].inherited(builders, seen | {self.name})
+        own = {c.name for c in self.columns}
+        return [c for c in columns if c.name not in own] + self.columns
+
+    def build(self, builders: dict[str, _TableBuilder]) -> Table:
+        if self.derived or any(p not in builders for p in self.parents):
+            return Table(self.name, ())  # no columns listed: names.py accepts any column of it
+        return Table(self.name, tuple(self.inherited(builders)), tuple(self.constraints), tuple(self.foreign_keys))

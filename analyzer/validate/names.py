@@ -61,7 +61,7 @@ class _Resolver:
             hint = f'Perhaps you meant to reference the table "{close[0]}".' if close else ""
             self.problems.append(NameProblem(f'relation "{name}" does not exist', node.location or 0, hint))
             return _Relation(alias, None)
-        return _Relation(alias, tuple(c.name for c in table.columns))
+        return _Relation(alias, tuple(c.name for c in table.columns) or None)  # a view: columns unknown
 
     def from_item(self, node: Any, scope: _Scope, scopes: list[_Scope]) -> None:
         if isinstance(node, ast.RangeVar):

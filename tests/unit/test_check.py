@@ -121,3 +121,19 @@ def test_ddl_types_and_keys_as_the_catalog_names_them() -> None:
     assert types == {"id": "bigint", "b": "integer", "c": "timestamp with time zone", "d": "text[]", "e": "integer"}
     assert table.primary_key == ("id",) and ("b", "c") in table.unique_sets
     assert table.foreign_keys[0].ref_table == "a" and table.column("e") is not None and table.column("e").generated
+
+
+def test_partitions_inheritance_like_and_views_take_their_columns_from_elsewhere() -> None:
+    catalog = catalog_from_ddl(
+        SCHEMA + " CREATE TABLE events (id bigint, at timestamptz) PARTITION BY RANGE (at);"
+        " CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+        " CREATE TABLE items_copy (LIKE items INCLUDING ALL, extra int);"
+        " CREATE VIEW recent AS SELECT id, name AS label FROM items;"
+        " CREATE TABLE totals AS SELECT count(*) AS n FROM items;"
+    )
+    assert [c.name for c in catalog.tables["events_2024"].columns] == ["id", "at"]
+    assert [c.name for c in catalog.tables["items_copy"].columns] == ["id", "name", "published_at", "extra"]
+    for sql in ("SELECT at FROM events_2024", "SELECT extra, name FROM items_copy", "SELECT label FROM recent",
+                "SELECT n FROM totals"):
+        assert resolve_statement(sql, catalog) == [], sql
+    assert resolve_statement("SELECT nope FROM events_2024", catalog)[0].message == 'column "nope" does not exist'
