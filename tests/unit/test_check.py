@@ -17,11 +17,11 @@ FIVE = ROOT / "tests" / "fixtures" / "workloads" / "five_mistakes.yaml"
 SCHEMA = "CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL, published_at timestamptz);"
 
 
+# CPU time, not wall time: the machines that run these tests are shared, and their load is not the check's
 def test_five_mistakes_are_found_in_one_call_each_at_its_line() -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     result = check_workload(FIVE)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0
+    assert time.process_time() - started < 1.0
     by_line = {p.line: p.message for p in result.problems}
     assert "not 'sentense'" in by_line[15] and "did you mean 'sentence'" in by_line[15]
     assert "publishd_at: no such column" in by_line[19] and "published_at" in by_line[19]
@@ -36,9 +36,9 @@ def test_five_mistakes_are_found_in_one_call_each_at_its_line() -> None:
 @pytest.mark.parametrize("name", ["project_management.yaml", "event_log.yaml"])
 def test_shipped_workloads_check_clean_in_under_a_second(name: str) -> None:
     check_workload(ROOT / "workloads" / name)  # the first call pays for imports (Faker) once
-    started = time.perf_counter()
+    started = time.process_time()
     result = check_workload(ROOT / "workloads" / name)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert result.problems == [], [str(p) for p in result.problems]
     assert result.catalog_source == "ddl" and result.statements >= 10
 
