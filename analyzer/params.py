@@ -45,8 +45,9 @@ def _values_for(
     where = f"query '{stmt.name}': params.{name}"
     if source.kind == "sql":
         try:
-            with conn.transaction():
-                rows = conn.execute(str(source.sql)).fetchall()
+            with conn.transaction(force_rollback=True):
+                conn.execute("SET TRANSACTION READ ONLY")
+                rows = conn.execute(str(source.sql), prepare=True).fetchall()  # extended protocol: one statement
         except psycopg.Error as e:
             raise QueryError(f"{where}: {e.diag.message_primary or e}") from None
         found = [r[0] for r in rows if r and r[0] is not None]
@@ -75,8 +76,9 @@ def _sample_column(
         lim=sql.Literal(SAMPLE_ROWS * 5),
     )
     try:
-        with conn.transaction():
-            values = [r[0] for r in conn.execute(query).fetchall()]
+        with conn.transaction(force_rollback=True):
+            conn.execute("SET TRANSACTION READ ONLY")
+            values = [r[0] for r in conn.execute(query, prepare=True).fetchall()]
     except psycopg.errors.UndefinedColumn:
         raise QueryError(f"{where}: sample names column {table}.{column}, which does not exist") from None
     except psycopg.Error as e:

