@@ -88,6 +88,9 @@ class RichReporter:
 
     def finish(self) -> None:
         if self._progress is not None:
+            task = self._progress.tasks[0]
+            if task.total and task.total - task.completed < 0.01:  # fractional advances that summed to 13.999 of 14
+                self._progress.update(task.id, completed=task.total)
             self._progress.stop()
             self._progress = None
             self._task = None
