@@ -122,27 +122,31 @@ def gain_cost_scatter(points: Sequence[ScatterPoint], width: int = 560, height: 
         f'transform="rotate(-90 13 {(height - bottom + top) / 2:.0f})">read gain: weighted speedup →</text>'
     )
     if unmeasured:
-        parts.append(f'<line x1="{left - 22}" x2="{left - 22}" y1="{top}" y2="{height - bottom}" class="grid"/>'
-                     f'<text x="{left - 22}" y="{height - bottom + 15}" class="axis" text-anchor="middle">'
+        parts.append(f'<line x1="{left - NM_OFFSET}" x2="{left - NM_OFFSET}" y1="{top}" y2="{height - bottom}" class="grid"/>'
+                     f'<text x="{left - NM_OFFSET}" y="{height - bottom + 15}" class="axis" text-anchor="middle">'
                      'n/m</text>')
     placed: list[tuple[float, float]] = []
+    leaders: list[str] = []  # drawn under every dot, so no leader line crosses a number
+    dots: list[str] = []
     for p in sorted(points, key=lambda p: (p.cost if p.cost is not None else -1e9, p.gain)):
-        x0, y0 = (px(p.cost) if p.cost is not None else left - 22), py(p.gain)
+        x0, y0 = (px(p.cost) if p.cost is not None else left - NM_OFFSET), py(p.gain)
         cx, cy = _free_spot(x0, y0, placed, (left + 9 - (44 if unmeasured else 0), width - right - 9),
                             (top + 9, height - bottom - 9))
         placed.append((cx, cy))
-        if cy != y0:
-            parts.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{cx:.1f}" y2="{cy:.1f}" class="leader"/>'
+        if (cx, cy) != (x0, y0):
+            leaders.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{cx:.1f}" y2="{cy:.1f}" class="leader"/>'
                          f'<circle cx="{x0:.1f}" cy="{y0:.1f}" r="2" class="leader"/>')
         cls = "dot chosen" if p.chosen else "dot rejected"
         verdict = "chosen" if p.chosen else "rejected"
-        parts.append(f'<g class="{cls}"><title>#{p.number} {escape(p.name)} ({verdict}): {p.gain:,.2f}× '
+        dots.append(f'<g class="{cls}"><title>#{p.number} {escape(p.name)} ({verdict}): {p.gain:,.2f}× '
                      f'for {"unmeasured" if p.cost is None else format(p.cost, "+.0%")} WAL</title><circle cx="{cx:.1f}" cy="{cy:.1f}" r="9"/>'
                      f'<text x="{cx:.1f}" y="{cy + 3.5:.1f}" text-anchor="middle">{p.number}</text></g>')
+    parts += leaders + dots
     parts.append("</svg>")
     return "".join(parts)
 
 
+NM_OFFSET = 28  # the "n/m" (write cost not measured) column, this far left of the plot
 DOT_GAP = 21.0  # numbered dots have r=9: centres this far apart leave 3 px between them
 
 

@@ -39,7 +39,7 @@ def next_step(report: RunReport) -> NextStep:
     a = report.advisor
     wal = a.write_overhead_total.wal_ratio if a and a.write_overhead_total else None
     if chosen:
-        cost = f"{len(chosen)} index{'es' if len(chosen) != 1 else ''}, {_mb(size)}"
+        cost = f"{len(chosen)} index{'es' if len(chosen) != 1 else ''}" + (f", {_mb(size)}" if size else "")
         cost += f", {wal:+.0%} WAL" if wal is not None else ""
         action = f"apply `indexes.sql` ({cost}), then re-run"
         if a:

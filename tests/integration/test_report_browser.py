@@ -169,6 +169,9 @@ def test_scatter_labels_never_overlap_and_names_break_between_words(browser: Chr
             assert not _intersect(a, b), f"two numbered dots overlap: {a} {b}"
         for t in ticks:
             assert not _intersect(a, t), f"a dot covers an axis label: {a} {t}"
+    for i, a in enumerate(ticks):  # axis labels ("n/m" beside "+0%") stay apart too
+        for b in ticks[i + 1:]:
+            assert not _intersect(a, b), f"two axis labels overlap: {a} {b}"
     for number, dot in zip(boxes["numbers"], dots, strict=True):  # each number stays inside its own dot
         assert dot[0] <= number[0] and number[2] <= dot[2]
     text = browser.evaluate("document.body.innerText")
