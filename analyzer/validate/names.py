@@ -53,8 +53,8 @@ class _Resolver:
         alias = node.alias.aliasname if node.alias is not None else name
         if node.schemaname not in (None, "public") or name.startswith("pg_"):
             return _Relation(alias, None)
-        if any(name in s.ctes for s in scopes):
-            return _Relation(alias, None)
+        if any(name in s.ctes for s in scopes) or (node.alias is not None and node.alias.colnames):
+            return _Relation(alias, None)  # a CTE, or `tasks t(a, b)` renaming the columns
         table = self.catalog.table(name)
         if table is None:
             close = difflib.get_close_matches(name, list(self.catalog.tables), n=1)

@@ -98,6 +98,9 @@ def test_unknown_table_and_where_expression_columns(tmp_path: Path) -> None:
         "DELETE FROM items i USING items j WHERE i.id = j.id AND j.name = $1",
         "SELECT t.n FROM items, LATERAL (SELECT items.id AS n) t, generate_series(1, 3) g",
         "SELECT relname FROM pg_catalog.pg_class",
+        "SELECT r.a FROM items r(a, b) WHERE r.b = 'x'",
+        "SELECT v.a FROM (VALUES (1, 2)) v(a, b) JOIN items ON items.id = v.b",
+        "SELECT x.k FROM items, jsonb_each('{}'::jsonb) AS x(k, v) WHERE (items.id, items.name) > (1, 'a')",
     ],
 )
 def test_valid_statements_resolve_without_false_alarms(sql: str) -> None:
