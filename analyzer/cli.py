@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     target_options(overhead)
     overhead.add_argument("--out", type=Path, help="also write overhead.json and overhead.txt to this folder")
     overhead.add_argument("--index", action="append", required=True, metavar="SQL", help="a CREATE INDEX statement (repeatable)")
-    overhead.add_argument("--repetitions", type=int, default=3, help="interleaved runs with and without (default 3)")
+    overhead.add_argument("--repetitions", type=_positive, default=3, help="interleaved runs with and without (default 3)")
 
     clean = sub.add_parser("cleanup", help="list and remove what killed runs left behind (tagged indexes, scratch databases)")
     clean.add_argument("--dsn", help="server and database to clean (default: DATABASE_URL or PG* variables)")
@@ -197,6 +197,13 @@ def _scale(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: a whole number from 1")
+    return value
+
+
 def _seed(text: str) -> int:
     value = int(text)
     if value < 0 or value >= 2**63:
@@ -207,7 +214,10 @@ def _seed(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, bad arguments: main() returns its code, callable from tests
+        return e.code if isinstance(e.code, int) else EXIT_ERROR
     err = Console(stderr=True, highlight=False, width=output_width(sys.stderr.isatty()))
     out = Console(highlight=False, width=output_width(sys.stdout.isatty()))
     reporter: RichReporter | LineReporter
@@ -486,7 +496,7 @@ def _cmd_overhead(args: argparse.Namespace, out: Console, reporter: Reporter) ->
 
     result = measure_proposed_indexes(OverheadOptions(
         workload_path=args.workload, indexes=tuple(args.index), dsn=args.dsn, scale=args.scale, seed=args.seed,
-        allow_ddl=args.allow_ddl, scratch=args.scratch, repetitions=args.repetitions,
+        allow_ddl=args.allow_ddl, allow_writes=args.allow_writes, scratch=args.scratch, repetitions=args.repetitions,
         docker_image=_docker_image(args.target),
         seed_mode="append" if args.append else "replace" if args.replace else "empty",
     ), reporter)

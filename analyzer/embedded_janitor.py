@@ -6,6 +6,9 @@ directory behind. Two walls: a small watchdog process, started beside each serve
 the server and removes its directory as soon as the tool's process is gone; and each data
 directory carries an owner file, so the next run (or `cleanup --embedded`) removes any
 directory whose owner is dead, should the watchdog have been killed too.
+
+Layout: `<tmp>/pg-analyzer-XXXX/` holds the owner file and `data/`, the server's data
+directory; both exist before initdb runs, so no moment of the start is unwatched.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,11 +46,11 @@ class Owner:
         return _process_start(self.pid) == self.started and self.started != ""
 
 
-def write_owner(datadir: Path, bindir: Path, run_as: str | None) -> None:
-    """Record who owns the server, and how to stop it, inside its data directory."""
+def write_owner(home: Path, bindir: Path, run_as: str | None) -> None:
+    """Record who owns the server, and how to stop it, beside its data directory."""
     owner = Owner.current()
     record = {"pid": owner.pid, "started": owner.started, "bindir": str(bindir), "run_as": run_as}
-    (datadir / OWNER_FILE).write_text(json.dumps(record), encoding="utf-8")
+    (home / OWNER_FILE).write_text(json.dumps(record), encoding="utf-8")
 
 
 def spawn_watchdog(datadir: Path) -> subprocess.Popen[bytes] | None:
@@ -62,7 +66,51 @@ def spawn_watchdog(datadir: Path) -> subprocess.Popen[bytes] | None:
 
 
 def stop_server(datadir: Path, record: dict[str, Any]) -> None:
-    """Stop the server of `datadir` (immediate mode) and remove the directory."""
+    """Stop the server of `datadir` and remove the directory.
+
+    pg_ctl first (immediate mode); a server still starting up may refuse it, so the postmaster is
+    then signalled directly (SIGQUIT, then SIGKILL), and the directory is removed only once it
+    is gone: removing files under a live server leaves half a directory behind.
+    """
+    home = datadir
+    datadir = home / "data" if (home / "data").is_dir() else home  # directories of older versions: data at the top
+    postmaster = _postmaster_pid(datadir)
+    _pg_ctl_stop(datadir, record)
+    for signum in (signal.SIGQUIT, signal.SIGKILL):
+        if postmaster is None or _wait_gone(postmaster, 10):
+            break
+        try:
+            os.kill(postmaster, signum)
+        except OSError:
+            break
+    if postmaster is not None:
+        _wait_gone(postmaster, 10)
+    # an initdb still running (its own session) may write on for a moment: remove until it stays gone
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        shutil.rmtree(home, ignore_errors=True)
+        time.sleep(0.5)
+        if not home.exists():
+            return
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _process_start(pid) == "":
+            return True
+        time.sleep(0.1)
+    return _process_start(pid) == ""
+
+
+def _postmaster_pid(datadir: Path) -> int | None:
+    try:
+        return int((datadir / "postmaster.pid").read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _pg_ctl_stop(datadir: Path, record: dict[str, Any]) -> None:
     bindir = Path(str(record.get("bindir", "")))
     if (datadir / "postmaster.pid").exists() and (bindir / "pg_ctl").exists():
         user = record.get("run_as")
@@ -74,17 +122,18 @@ def stop_server(datadir: Path, record: dict[str, Any]) -> None:
             )
         except (OSError, subprocess.TimeoutExpired):
             pass
-    shutil.rmtree(datadir, ignore_errors=True)
 
 
 def remove_stale_servers(tmpdir: Path | None = None) -> list[Path]:
     """Remove embedded servers whose owning process is gone; return the directories removed."""
-    root = tmpdir or Path(tempfile.gettempdir())
+    roots = [tmpdir] if tmpdir else list(dict.fromkeys([Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp")]))
     removed: list[Path] = []
-    try:
-        candidates = sorted(root.glob(DATADIR_PREFIX + "*"))
-    except OSError:
-        return removed
+    candidates: list[Path] = []
+    for root in roots:
+        try:
+            candidates += sorted(root.glob(DATADIR_PREFIX + "*"))
+        except OSError:
+            continue
     for datadir in candidates:
         if not datadir.is_dir():
             continue
@@ -122,12 +171,9 @@ def _read_owner(datadir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _postmaster_alive(datadir: Path) -> bool:
-    try:
-        pid = int((datadir / "postmaster.pid").read_text().splitlines()[0])
-    except (OSError, ValueError, IndexError):
-        return False
-    return _process_start(pid) != ""
+def _postmaster_alive(home: Path) -> bool:
+    pid = _postmaster_pid(home / "data") or _postmaster_pid(home)
+    return pid is not None and _process_start(pid) != ""
 
 
 def _process_start(pid: int) -> str:

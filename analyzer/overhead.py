@@ -287,16 +287,8 @@ def run_mix(conn: psycopg.Connection, mix: WriteMix, *, probe: _Probe | None = N
     probe.prepare(mix)
     tables = sorted(mix.tables)
     sequences = probe.sequences(tables)
-    journal = sequence_journal.record(conn, sequences)  # a SIGKILL mid-run: `cleanup` puts them back
-    try:
+    with sequence_journal.sequences_put_back(conn, tables):  # also on Ctrl-C; journaled for a SIGKILL
         return _run_mix_once(conn, mix, probe, tables, sequences)
-    finally:
-        if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
-            try:
-                sequence_journal.restore_pending(conn)  # after Ctrl-C too: the mix's values are put back
-                sequence_journal.forget(journal)
-            except psycopg.Error:
-                pass  # the journal stays for `cleanup`
 
 
 def _run_mix_once(

@@ -42,7 +42,7 @@ def _values_for(
         return [source.literal]
     if source.kind == "values":
         return list(source.values)
-    where = f"query '{stmt.name}': params.{name}"
+    where = f"{stmt.location}: params.{name}"
     if source.kind == "sql":
         try:
             with conn.transaction(force_rollback=True):
@@ -79,7 +79,10 @@ def _sample_column(
         with conn.transaction(force_rollback=True):
             conn.execute("SET TRANSACTION READ ONLY")
             values = [r[0] for r in conn.execute(query, prepare=True).fetchall()]
-    except psycopg.errors.UndefinedColumn:
+    except psycopg.errors.UndefinedColumn as e:
+        message = e.diag.message_primary or ""
+        if source.where and f'"{column}"' not in message:
+            raise QueryError(f"{where}: where: {message}") from None
         raise QueryError(f"{where}: sample names column {table}.{column}, which does not exist") from None
     except psycopg.Error as e:
         raise QueryError(f"{where}: {e.diag.message_primary or e}") from None

@@ -42,6 +42,7 @@ from analyzer.replay import (
 )
 from analyzer.report.model import CheckOutcome, QueryReport, RunReport, SeedSummary, ServerInfo
 from analyzer.seeding.loader import seed_workload
+from analyzer.sequence_journal import sequences_put_back
 from analyzer.sqlguard import referenced_tables
 from analyzer.targets import Target, connect, open_target
 from analyzer.validate.check import check_workload, raise_for_problems
@@ -93,8 +94,8 @@ def run_workload(options: RunOptions, reporter: Reporter | None = None) -> RunRe
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    raise_for_problems(check_workload(options.workload_path))  # every mistake at once, before any server
-    workload = load_workload(options.workload_path)
+    workload = load_workload(options.workload_path)  # hostile or malformed files: refused here, in one line
+    raise_for_problems(check_workload(options.workload_path))  # names and rules against the DDL, before any server
     for stmt in workload.queries + workload.writes:
         check_syntax(stmt, _where(workload, stmt))
     scale = options.scale if options.scale is not None else workload.scale
@@ -360,7 +361,9 @@ def replay_workload(
             param_sets = sample_param_sets(conn, stmt, workload.replay.param_sets, seed)
             reporter.detail(f"replay {number}/{len(workload.queries)} {stmt.name}: "
                             f"{len(param_sets)} set{'s' if len(param_sets) != 1 else ''}")
-            measurement = replay_statement(conn, stmt, param_sets, workload.replay, reporter)
+            touched = referenced_tables(stmt.positional_sql) if modifies_data(stmt) else set()
+            with sequences_put_back(conn, touched):  # rolled back, but its inserts advanced them
+                measurement = replay_statement(conn, stmt, param_sets, workload.replay, reporter)
             reports.append((measurement, query_report(measurement, workload, table_rows)))
     finally:
         reporter.finish()
@@ -394,11 +397,19 @@ def advise_indexes(
     """Prove index candidates against the replay's figures, with the write mix's costs."""
     baseline = {m.statement.name: summarize(m) for m in measurements}
     param_sets = {m.statement.name: [s.params for s in m.sets] for m in measurements}
-    return advise(
+    # the write mix runs INSERT/UPDATE/DELETE (rolled back), VACUUM and CHECKPOINT: on a database the
+    # tool does not own, only when --allow-writes says so
+    measure_writes = session.may_write and session.may_ddl
+    result = advise(
         session.conn, workload, baseline, param_sets, session.run_id, may_ddl=session.may_ddl,
-        write_costs=lambda candidates: measured_write_costs(session.conn, workload, seed, candidates),
+        write_costs=(lambda candidates: measured_write_costs(session.conn, workload, seed, candidates))
+        if measure_writes else None,
         reporter=reporter,
     )
+    if session.may_ddl and not session.may_write:
+        result.notes.append("write costs not measured: the write mix (rolled back, with VACUUM and CHECKPOINT) "
+                            "runs on a --dsn database only with --allow-writes")
+    return result
 
 
 def query_report(m: Measurement, workload: Workload, table_rows: dict[str, int]) -> QueryReport:

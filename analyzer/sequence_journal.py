@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,47 @@ def restore_pending(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
         if complete:
             path.unlink(missing_ok=True)
     return restored, notes
+
+
+def owned_sequence_states(conn: psycopg.Connection, tables: Iterable[str]) -> dict[str, tuple[int, bool]]:
+    """(last_value, is_called) of the sequences the tables' columns own (serial, identity)."""
+    names = conn.execute(
+        "SELECT DISTINCT d.objid::regclass::text FROM pg_depend d JOIN pg_class s ON s.oid = d.objid "
+        "WHERE s.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+        "AND d.refobjid = ANY(SELECT to_regclass(t)::oid FROM unnest(%s::text[]) t) ORDER BY 1",
+        (sorted(set(tables)),),
+    ).fetchall()
+    states: dict[str, tuple[int, bool]] = {}
+    for (name,) in names:
+        try:
+            row = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(sql.SQL(name))).fetchone()
+        except psycopg.errors.InsufficientPrivilege:
+            continue
+        if row is not None:
+            states[str(name)] = (int(row[0]), bool(row[1]))
+    return states
+
+
+@contextmanager
+def sequences_put_back(conn: psycopg.Connection, tables: Iterable[str]) -> Iterator[None]:
+    """Rolled-back writes inside: the sequences they advance are put back afterwards (also on Ctrl-C,
+    where the connection is still usable), and journaled meanwhile for a `cleanup` after SIGKILL."""
+    try:
+        states = owned_sequence_states(conn, tables)
+    except psycopg.Error:
+        states = {}
+    journal = record(conn, states)
+    try:
+        yield
+    finally:
+        if states and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            try:
+                if all(_restore_one(conn, seq, v, c) is None for seq, (v, c) in states.items()):
+                    forget(journal)
+            except psycopg.Error:
+                pass  # the journal stays for `cleanup`
+        elif not states:
+            forget(journal)
 
 
 def _restore_one(conn: psycopg.Connection, seq: str, value: int, called: bool) -> str | None:

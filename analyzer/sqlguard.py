@@ -72,6 +72,8 @@ class ParsedStatement:
 
 def parse_single(positional_sql: str) -> ast.Node:
     """The one statement of `positional_sql` ($1-style placeholders); SqlRejected otherwise."""
+    if "\x00" in positional_sql:
+        raise SqlRejected("holds a NUL character: the parser and the server would read different statements")
     try:
         tree = pglast.parse_sql(positional_sql)
     except pglast.parser.ParseError as e:
@@ -101,7 +103,9 @@ def classify(positional_sql: str) -> ParsedStatement:
     if isinstance(stmt, _WRITE_NODES):
         _refuse_functions(stmt)
         return ParsedStatement(WRITE, name)
-    raise SqlRejected(f"is a {_describe(stmt)} statement; only SELECT/WITH (and INSERT, UPDATE, DELETE, MERGE "
+    what = _describe(stmt)
+    article = "an" if what[0] in "AEIOU" else "a"
+    raise SqlRejected(f"is {article} {what} statement; only SELECT/WITH (and INSERT, UPDATE, DELETE, MERGE "
                       "under writes:) are allowed")
 
 
@@ -149,6 +153,8 @@ def check_schema(schema_sql: str) -> list[tuple[int, str]]:
     Returns nothing for a schema that only creates objects inside the database. A schema the
     parser cannot read is refused too: what cannot be inspected is not run.
     """
+    if "\x00" in schema_sql:
+        return [(_line_of(schema_sql, schema_sql.index("\x00")), "a NUL character")]
     try:
         tree = pglast.parse_sql(schema_sql)
     except pglast.parser.ParseError as e:
@@ -269,7 +275,9 @@ def _has_more_than_where(stmt: ast.SelectStmt) -> bool:
 def _describe(stmt: ast.Node) -> str:
     name = type(stmt).__name__.removesuffix("Stmt")
     special = {"Truncate": "TRUNCATE", "Copy": "COPY", "Transaction": "transaction control", "VariableSet": "SET",
-               "Explain": "EXPLAIN", "Vacuum": "VACUUM/ANALYZE", "Drop": "DROP", "Create": "CREATE TABLE"}
+               "Explain": "EXPLAIN", "Vacuum": "VACUUM/ANALYZE", "Drop": "DROP", "Create": "CREATE TABLE",
+               "Call": "CALL", "Do": "DO", "Index": "CREATE INDEX", "Grant": "GRANT", "Lock": "LOCK",
+               "Notify": "NOTIFY", "Listen": "LISTEN", "Prepare": "PREPARE", "Execute": "EXECUTE"}
     return special.get(name, name)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo as pg_conninfo
 
-from analyzer.embedded_janitor import remove_stale_servers, spawn_watchdog, write_owner
+from analyzer.embedded_janitor import DATADIR_PREFIX, remove_stale_servers, spawn_watchdog, write_owner
 from analyzer.errors import TargetError
 
 APPLICATION_NAME = "pg-analyzer"
@@ -129,7 +129,8 @@ def _first_line(message: str) -> str:
     lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
     # libpq repeats 'connection to server at ... failed:' per address; keep the informative tail
     text = lines[0] if lines else "connection failed"
-    text = re.sub(r"connection to server at \S+ \([^)]*\), port \d+ failed: ", "", text)
+    text = re.sub(r'connection to server at ("[^"]*"|\S+)( \([^)]*\))?, port \d+ failed: ', "", text)
+    text = text.replace("connection failed: ", "", 1) if text.startswith("connection failed: ") and len(text) > 19 else text
     text = re.sub(r'connection to server on socket "[^"]*" failed: ', "", text)
     return mask_secrets(text)
 
@@ -189,6 +190,7 @@ class EmbeddedServer:
     def __init__(self, progress: Progress | None = None) -> None:
         self._say = progress or (lambda _m: None)
         self.datadir: Path | None = None
+        self.home: Path | None = None  # holds the owner file and data/: the watchdog starts before initdb
         self.bindir: Path | None = None
         self.port = 0
         self.note = ""
@@ -225,16 +227,24 @@ class EmbeddedServer:
     def _start_with(self, bindir: Path) -> None:
         self.bindir = bindir
         self._run_as = _server_os_user(bindir)
-        self.datadir = Path(tempfile.mkdtemp(prefix="pg-analyzer-"))
+        parent, why = _datadir_parent(self._run_as)
+        if why and why not in self.note:
+            self.note = why
+            self._say(why)
+        self.home = Path(tempfile.mkdtemp(prefix=DATADIR_PREFIX, dir=parent))
+        self.home.chmod(0o755)
+        self.datadir = self.home / "data"
+        self.datadir.mkdir(mode=0o700)
         if self._run_as is not None:
             shutil.chown(self.datadir, user=self._run_as, group=self._run_as)
+        # owner and watchdog first: a SIGKILL during initdb leaves nothing either
+        write_owner(self.home, bindir, self._run_as)
+        self._watchdog = spawn_watchdog(self.home)
         self._run(
             [str(bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
              "--encoding=UTF8", "--no-sync", "--no-instructions"],
             "initdb",
         )
-        write_owner(self.datadir, bindir, self._run_as)
-        self._watchdog = spawn_watchdog(self.datadir)
         self.port = _free_port()
         options = " ".join(
             [f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.datadir}"]
@@ -251,7 +261,7 @@ class EmbeddedServer:
             subprocess.run(
                 args, check=True, capture_output=True, text=True, timeout=120,
                 **_as_user(self._run_as), start_new_session=True,
-                cwd=str(self.datadir) if self.datadir else None,
+                cwd=str(self.home) if self.home else None,
             )
         except subprocess.CalledProcessError as e:
             detail = _first_line((e.stderr or e.stdout or "").strip() or f"exit {e.returncode}")
@@ -279,13 +289,52 @@ class EmbeddedServer:
         self._cleanup_datadir()
 
     def _cleanup_datadir(self) -> None:
-        if self.datadir is not None:
-            shutil.rmtree(self.datadir, ignore_errors=True)
-            self.datadir = None
+        if self.home is not None:
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.home = None
+        self.datadir = None
         if self._watchdog is not None:
             self._watchdog.kill()  # its server is gone: nothing left for it to watch
             self._watchdog.wait(timeout=10)
             self._watchdog = None
+
+
+def _datadir_parent(run_as: str | None) -> tuple[str, str]:
+    """Where the data directory goes: the temp folder, unless the server's OS user cannot reach it.
+
+    As root the server runs as another user; a TMPDIR under root's home (or any folder that
+    user cannot traverse) would make initdb fail with every binary tried. Then /tmp or /var/tmp
+    is used, and the returned sentence says so.
+    """
+    preferred = tempfile.gettempdir()
+    if run_as is None:
+        return preferred, ""
+    for candidate in (preferred, "/tmp", "/var/tmp"):
+        if _traversable_by(Path(candidate), run_as):
+            if candidate == preferred:
+                return candidate, ""
+            return candidate, (f"the temp folder {preferred} is not reachable by the server's OS user {run_as}: "
+                               f"the embedded server's data directory is under {candidate}")
+    return preferred, ""
+
+
+def _traversable_by(path: Path, user: str) -> bool:
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(user)
+        for part in [path, *path.parents]:
+            st = part.stat()
+            if st.st_mode & 0o001:
+                continue
+            if st.st_uid == entry.pw_uid and st.st_mode & 0o100:
+                continue
+            if st.st_gid == entry.pw_gid and st.st_mode & 0o010:
+                continue
+            return False
+    except (KeyError, OSError):
+        return False
+    return path.is_dir() and os.access(path, os.W_OK)
 
 
 def _as_user(user: str | None) -> dict[str, Any]:

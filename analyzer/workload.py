@@ -54,6 +54,12 @@ class Statement:
     param_order: tuple[str, ...] = ()  # names in order of first use; $1.. in `positional_sql`
     positional_sql: str = ""  # $1, $2 placeholders: parseable by the PostgreSQL parser
     modifies_data: bool = False  # parsed at load: INSERT/UPDATE/DELETE/MERGE, a data-modifying CTE, FOR UPDATE
+    path: str = ""  # the workload file, so errors found later still name file:line
+
+    @property
+    def location(self) -> str:
+        """`file:line: query 'name'`, the prefix of every message about this statement."""
+        return f"{self.path}:{self.line}: query '{self.name}'" if self.path else f"query '{self.name}'"
 
 
 @dataclass(frozen=True)
@@ -107,20 +113,18 @@ _PLANNER_PINS = {"jit": "off", "max_parallel_workers_per_gather": "0"}
 def load_workload(path: str | Path) -> Workload:
     """Read, validate and convert a workload file; raise WorkloadError naming the problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WorkloadError(f"{path}: no such workload file") from None
-    except OSError as e:
-        raise WorkloadError(f"{path}: cannot read: {e.strerror}") from None
+    text = _read_text(path)
     try:
         root_node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _refuse_alias_bombs(path, root_node)
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise WorkloadError(f"{where}: malformed YAML: {problem}") from None
+    except RecursionError:
+        raise WorkloadError(f"{path}: YAML nested too deeply") from None
     if not isinstance(data, dict):
         raise WorkloadError(f"{path}: a workload file is a mapping with at least 'name' and 'queries'")
     lines = _line_index(root_node)
@@ -207,6 +211,10 @@ def _friendly(error: jsonschema.ValidationError, data: Mapping[str, Any]) -> str
             close = difflib.get_close_matches(extra[0], allowed, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(allowed)})"
             return f"unknown key '{extra[0]}'{hint}"
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "sample":
+        return f"sample is table.column (got {error.instance!r})"
+    if error.validator == "maxLength":
+        return f"{str(error.instance)[:40]!r}... is too long (at most {error.validator_value} characters)"
     if error.validator == "required":
         return str(error.message).replace("is a required property", "is required")
     if error.validator == "oneOf" and error.absolute_path and "params" in error.absolute_path:
@@ -265,6 +273,7 @@ def _build(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int
     scale_value = float(data.get("scale", 1.0))
     if not math.isfinite(scale_value):
         raise WorkloadError(f"{path}:{lines.get(('scale',), 1)}: scale: {scale_value} is not a finite number")
+    _check_numbers(path, data, lines)
     seed_value = data.get("seed", True)
     seed_data = seed_value is not False
     default_seed = seed_value if isinstance(seed_value, int) and not isinstance(seed_value, bool) else 42
@@ -303,6 +312,40 @@ def _build(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int
     )
 
 
+# Settings a workload may not change: they would undo what keeps the run read-only and itself.
+_PROTECTED_SETTINGS = {
+    "role", "session_authorization", "default_transaction_read_only", "transaction_read_only",
+    "default_transaction_isolation", "transaction_isolation", "application_name", "session_replication_role",
+    "search_path", "lock_timeout", "idle_in_transaction_session_timeout", "allow_system_table_mods",
+}
+MAX_STATEMENT_TIMEOUT_S = 2_147_483  # PostgreSQL's statement_timeout is an int of milliseconds
+
+
+def _check_numbers(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int]) -> None:
+    """Numbers JSON Schema lets through (NaN, infinity, negative seeds) and settings that are not the workload's."""
+    seed = data.get("seed")
+    if isinstance(seed, int) and not isinstance(seed, bool) and not 0 <= seed < 2**63:
+        raise WorkloadError(f"{path}:{lines.get(('seed',), 1)}: seed: {seed} is not a whole number from 0 to 2**63-1")
+    for section in ("queries", "writes"):
+        for i, item in enumerate(data.get(section) or []):
+            weight = item.get("weight") if isinstance(item, dict) else None
+            if isinstance(weight, float) and not math.isfinite(weight):
+                raise WorkloadError(f"{path}:{lines.get((section, i, 'weight'), 1)}: weight: {weight} is not finite")
+    replay = data.get("replay") or {}
+    for key in ("budget_s", "statement_timeout_s"):
+        value = replay.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise WorkloadError(f"{path}:{lines.get(('replay', key), 1)}: replay.{key}: {value} is not finite")
+    timeout = replay.get("statement_timeout_s")
+    if isinstance(timeout, (int, float)) and timeout > MAX_STATEMENT_TIMEOUT_S:
+        raise WorkloadError(f"{path}:{lines.get(('replay', 'statement_timeout_s'), 1)}: replay.statement_timeout_s: "
+                            f"at most {MAX_STATEMENT_TIMEOUT_S:,} seconds")
+    for name in (replay.get("settings") or {}):
+        if str(name).lower() in _PROTECTED_SETTINGS:
+            raise WorkloadError(f"{path}:{lines.get(('replay', 'settings', name), 1)}: replay.settings.{name}: "
+                                "the tool sets this itself (it keeps the run read-only and recognizable)")
+
+
 def _setting_text(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
@@ -317,6 +360,9 @@ def _load_schema_sql(path: Path, value: Any, lines: dict[tuple[Any, ...], int]) 
         sql_path = (path.parent / text.strip()).resolve()
         try:
             return sql_path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            line = lines.get(("schema",), 1)
+            raise WorkloadError(f"{path}:{line}: schema: {text.strip()} is not UTF-8 text") from None
         except OSError:
             line = lines.get(("schema",), 1)
             raise WorkloadError(f"{path}:{line}: schema: cannot read {text.strip()}") from None
@@ -377,6 +423,7 @@ def _statements(
                 param_order=converted.names,
                 positional_sql=converted.positional_sql.strip(),
                 modifies_data=modifies,
+                path=str(path),
             )
         )
     return tuple(out)

@@ -24,7 +24,7 @@ import pglast
 import yaml
 
 from analyzer.catalog import Catalog
-from analyzer.errors import AnalyzerError
+from analyzer.errors import AnalyzerError, WorkloadError
 from analyzer.seeding.rules import Rule, parse_rule
 from analyzer.sqlparams import convert_named_params
 from analyzer.validate.ddl import DdlError, catalog_from_ddl
@@ -330,21 +330,25 @@ def check_workload(path: str | Path, catalog: Catalog | None = None) -> CheckRes
     started = time.perf_counter()
     path = Path(path)
     result = CheckResult(path=path)
+    # the loader's own guards against hostile files (size, encoding, alias bombs) come first
+    from analyzer.workload import _read_text, _refuse_alias_bombs
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        result.problems.append(Problem(path, 0, "no such workload file"))
-        return result
-    except OSError as e:
-        result.problems.append(Problem(path, 0, f"cannot read: {e.strerror or e}"))
-        return result
-    try:
+        text = _read_text(path)
         root = yaml.compose(text, Loader=_LOADER)
+        _refuse_alias_bombs(path, root)
         data = yaml.load(text, Loader=_LOADER)
+    except WorkloadError as e:
+        line, message = _split_location(str(e), path)
+        result.problems.append(Problem(path, line, message))
+        return result
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         result.problems.append(Problem(path, mark.line + 1 if mark else 1, f"malformed YAML: {problem}"))
+        return result
+    except RecursionError:
+        result.problems.append(Problem(path, 0, "YAML nested too deeply"))
         return result
     if not isinstance(data, dict):
         result.problems.append(Problem(path, 1, "a workload file is a mapping with at least 'name' and 'queries'"))
@@ -368,8 +372,6 @@ def check_workload(path: str | Path, catalog: Catalog | None = None) -> CheckRes
 def raise_for_problems(result: CheckResult) -> None:
     """`run` checks first: stop with every problem (one per line) before any server starts."""
     if result.problems:
-        from analyzer.errors import WorkloadError
-
         if len(result.problems) == 1:
             raise WorkloadError(str(result.problems[0]))
         lines = "\n".join(f"  {p}" for p in result.problems)
@@ -420,12 +422,12 @@ def _describe(data: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
 
 
 def _split_location(message: str, path: Path) -> tuple[int, str]:
-    """'w.yaml:12: detail' (as the loader words it) -> (12, 'detail')."""
+    """'w.yaml:12: detail' (as the loader words it) -> (12, 'detail'); no line number: 0."""
     prefix = f"{path}:"
     if message.startswith(prefix):
         rest = message[len(prefix):]
         number, _, detail = rest.partition(":")
         if number.strip().isdigit():
             return int(number), detail.strip()
-        return 1, rest.strip()
-    return 1, message
+        return 0, rest.strip()
+    return 0, message

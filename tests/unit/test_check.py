@@ -140,3 +140,14 @@ def test_partitions_inheritance_like_and_views_take_their_columns_from_elsewhere
                 "SELECT n FROM totals"):
         assert resolve_statement(sql, catalog) == [], sql
     assert resolve_statement("SELECT nope FROM events_2024", catalog)[0].message == 'column "nope" does not exist'
+
+
+def test_a_hostile_file_is_refused_by_the_loaders_guards_not_expanded(tmp_path: Path) -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(8)]
+    path = _write(tmp_path, "\n".join(lines) + "\nname: x\nqueries: [{name: q, sql: SELECT 1}]\n")
+    started = time.process_time()
+    (problem,) = check_workload(path).problems
+    assert time.process_time() - started < 1.0 and "aliases expand" in problem.message
+    (missing,) = check_workload(tmp_path / "missing.yaml").problems
+    assert str(missing) == f"{tmp_path / 'missing.yaml'}: no such workload file"

@@ -10,8 +10,7 @@ from analyzer.cli import build_parser, main
 
 
 def _help(*argv: str, capsys: pytest.CaptureFixture[str]) -> str:
-    with pytest.raises(SystemExit):
-        main([*argv, "--help"])
+    assert main([*argv, "--help"]) == 0
     return capsys.readouterr().out
 
 
