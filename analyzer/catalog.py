@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-import psycopg
-from psycopg import sql
+if TYPE_CHECKING:  # the types below are read without a server too (`pg-analyzer check`): psycopg loads on use
+    import psycopg
+    from psycopg import sql
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ def schema_and_name(key: str) -> tuple[str, str]:
 
 def table_ident(key: str, relation: str | None = None) -> sql.Identifier:
     """A table (or, with `relation`, an index in the table's schema) as a qualified identifier."""
+    from psycopg import sql
+
     schema, name = schema_and_name(key)
     return sql.Identifier(schema, relation if relation is not None else name)
 
@@ -324,6 +328,8 @@ def _with_check_values(tables: dict[str, Table]) -> dict[str, Table]:
 
 def table_row_counts(conn: psycopg.Connection, tables: list[str]) -> dict[str, int]:
     """Exact row counts (for small scales and for tests); use estimates for big tables."""
+    from psycopg import sql
+
     counts: dict[str, int] = {}
     for t in tables:
         row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table_ident(t))).fetchone()

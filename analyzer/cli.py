@@ -1,9 +1,9 @@
 """The `pg-analyzer` command line: parse arguments, call the library, render, choose the exit code.
 
-Exit codes: 0 every expectation holds, 1 an expectation or check failed (or a regression),
-2 bad input or a target error (one line on stderr; the traceback only with --verbose),
-3 an internal error (a bug: one line, the traceback with --verbose), 130 interrupted (after
-cleaning up). A crash never exits 1, so CI can tell it from a finding.
+Exit codes: 0 every expectation holds, 1 an expectation or check failed (or a regression;
+for `check`, a problem in the file), 2 bad input or a target error (one line on stderr;
+the traceback only with --verbose), 3 an internal error (a bug: one line, the traceback with
+--verbose), 130 interrupted (after cleaning up). A crash never exits 1, so CI can tell it from a finding.
 """
 
 from __future__ import annotations
@@ -24,11 +24,25 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from analyzer import __version__
 from analyzer.errors import AnalyzerError
+from analyzer.progress import Reporter
+from analyzer.report.logs import LineReporter, output_width
 
 if TYPE_CHECKING:
+    from analyzer.overhead_cmd import OverheadResult
+    from analyzer.report.model import RunReport
     from analyzer.runner import RunOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+EPILOG = """exit codes:
+  0    every check passed (advise, seed, overhead, cleanup: the command did its job)
+  1    run: a query failed a check or regressed against the baseline; check: the file has problems
+  2    bad input or a target problem (one line on stderr; the traceback with --verbose)
+  3    an internal error: a bug in pg-analyzer (the traceback with --verbose)
+  130  interrupted (Ctrl-C or SIGTERM) after cleaning up
+
+docs: docs/workload-format.md (the workload file), docs/report-format.md (the reports),
+      docs/advisor.md (how indexes are proven), docs/ci.md (CI and GitHub Actions)"""
 
 
 class RichReporter:
@@ -42,15 +56,25 @@ class RichReporter:
 
     def message(self, text: str) -> None:
         if self.enabled:
-            self.console.print(f"[dim]· {text}[/dim]")
+            self.console.print(f"[dim]· {text}[/dim]", soft_wrap=True)
+
+    def detail(self, text: str) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, description=text[:40])
+        elif self.enabled:
+            self.console.print(f"[dim]  {text}[/dim]", soft_wrap=True)
+
+    def close(self) -> None:
+        self.finish()
 
     def start(self, label: str, total: float) -> None:
         if not self.enabled:
             return
         self.finish()
         self._progress = Progress(
-            TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.completed:>12,.0f}/{task.total:,.0f}"),
-            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=self.console, transient=False,
+            TextColumn("{task.description:<40}"), BarColumn(bar_width=30),
+            TextColumn("{task.completed:>12,.0f}/{task.total:,.0f}"), TextColumn("{task.fields[rate]:>14}"),
+            TimeElapsedColumn(), console=self.console, transient=False,
         )
         self._progress.start()
         self._task = self._progress.add_task(label, total=total, rate="")
@@ -64,6 +88,9 @@ class RichReporter:
 
     def finish(self) -> None:
         if self._progress is not None:
+            task = self._progress.tasks[0]
+            if task.total and task.total - task.completed < 0.01:  # fractional advances that summed to 13.999 of 14
+                self._progress.update(task.id, completed=task.total)
             self._progress.stop()
             self._progress = None
             self._task = None
@@ -80,19 +107,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="pg-analyzer",
         description="Seed PostgreSQL with representative data, replay a workload under EXPLAIN, check plans.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pg-analyzer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def target_options(p: argparse.ArgumentParser) -> None:
+    def target_options(p: argparse.ArgumentParser, replays: bool = True) -> None:
         p.add_argument("workload", type=Path, help="workload file (YAML)")
         p.add_argument("--dsn", help="existing server (default: DATABASE_URL, PG* variables, else an embedded server)")
         p.add_argument("--scale", type=_scale, help="multiply every table's rows (default: the workload's scale)")
         p.add_argument("--seed", type=_seed, help="random seed, 0 or more (default: the workload's seed)")
-        p.add_argument("--scratch", action="store_true", help="work in a scratch database on the --dsn server, dropped at the end")
+        if replays:  # seeding a scratch database that is dropped at the end, or writes never replayed, do nothing
+            p.add_argument("--scratch", action="store_true",
+                           help="work in a scratch database on the --dsn server, dropped at the end")
         p.add_argument("--allow-ddl", action="store_true", help="allow creating the schema in the --dsn database")
-        p.add_argument("--allow-writes", action="store_true",
-                       help="run declared queries that modify data against --dsn (always rolled back)")
+        if replays:
+            p.add_argument("--allow-writes", action="store_true",
+                           help="run declared queries that modify data against --dsn (always rolled back)")
         p.add_argument("--target", metavar="docker[:IMAGE]",
                        help="a throwaway PostgreSQL container (testcontainers) instead of the embedded server")
         mode = p.add_mutually_exclusive_group()
@@ -108,17 +139,34 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--accept", action="append", default=[], metavar="QUERY:KIND",
                      help="a baseline regression that does not fail the run (KIND: plan, buffers, time, missing, *)")
     run.add_argument("--no-advise", action="store_true", help="skip the index advisor (replay and checks only)")
+    run.add_argument("--print-sql", action="store_true", help="print indexes.sql's statements after the summary")
 
-    advise = sub.add_parser("advise", help="seed, replay and prove index candidates; write indexes.sql (exit 0)")
+    check = sub.add_parser("check", help="find every mistake of a workload file at once, without a server (exit 1 if any)")
+    check.add_argument("workload", type=Path, help="workload file (YAML)")
+    check.add_argument("--dsn", help="resolve names against this database's catalog instead of the workload's DDL")
+    check.add_argument("--verbose", "-v", action="store_true", help="tracebacks on errors")
+    check.add_argument("--quiet", "-q", action="store_true", help="print the problems only")
+
+    advise = sub.add_parser(
+        "advise", help="seed, replay and prove index candidates; write indexes.sql",
+        description="Seed, replay and prove index candidates; write indexes.sql and the reports. Exit 0 when the "
+                    "advice was produced, whatever the checks say (`run` is the gate), 2 on bad input or a target error.",
+    )
     target_options(advise)
     advise.add_argument("--out", type=Path, help="output folder (default: reports/<workload>-<timestamp>/)")
+    advise.add_argument("--print-sql", action="store_true", help="print indexes.sql's statements after the summary")
 
     seed = sub.add_parser("seed", help="create the schema where absent and seed it, without replaying")
-    target_options(seed)
+    target_options(seed, replays=False)
     seed.add_argument("--explain", action="store_true", help="print the rules seeding would use (YAML to paste), seed nothing")
 
-    overhead = sub.add_parser("overhead", help="measure what proposed indexes cost the workload's writes")
+    overhead = sub.add_parser(
+        "overhead", help="measure what proposed indexes cost the workload's writes",
+        description="Measure what proposed indexes cost the workload's writes. The table prints to stdout; "
+                    "--out DIR also writes overhead.json and overhead.txt there.",
+    )
     target_options(overhead)
+    overhead.add_argument("--out", type=Path, help="also write overhead.json and overhead.txt to this folder")
     overhead.add_argument("--index", action="append", required=True, metavar="SQL", help="a CREATE INDEX statement (repeatable)")
     overhead.add_argument("--repetitions", type=_positive, default=3, help="interleaved runs with and without (default 3)")
 
@@ -197,15 +245,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, --version, bad arguments: main() returns its code, callable from tests
         return e.code if isinstance(e.code, int) else EXIT_ERROR
-    err = Console(stderr=True, highlight=False)
-    out = Console(highlight=False)
-    reporter = RichReporter(err, enabled=not args.quiet)
+    err = Console(stderr=True, highlight=False, width=output_width(sys.stderr.isatty()))
+    out = Console(highlight=False, width=output_width(sys.stdout.isatty()))
+    reporter: RichReporter | LineReporter
+    if args.quiet:
+        reporter = RichReporter(err, enabled=False)
+    elif err.is_terminal:
+        reporter = RichReporter(err)
+    else:  # a log file or CI: complete lines and a heartbeat, never a redrawn bar
+        reporter = LineReporter(sys.stderr)
     _fix_mmap_threshold()
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.command == "run":
             return _cmd_run(args, out, reporter)
+        if args.command == "check":
+            return _cmd_check(args, out)
         if args.command == "seed":
             return _cmd_seed(args, out, reporter)
         if args.command == "advise":
@@ -229,8 +285,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         err.print(f"[bold red]error:[/bold red] {e}", soft_wrap=True)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         reporter.finish()
+        partial = getattr(e, "report", None)
+        if partial is not None:
+            from analyzer.outputs import default_out_dir, write_outputs
+
+            written = write_outputs(partial, getattr(args, "out", None) or default_out_dir(partial.workload))
+            err.print(f"[yellow]interrupted: the partial report (replay results, marked incomplete) is in "
+                      f"{written[0].parent}[/yellow]", soft_wrap=True)
         err.print("[yellow]interrupted: everything the run created was removed[/yellow]")
         return EXIT_INTERRUPTED
     except Exception as e:  # noqa: BLE001 - the last resort: a bug is exit 3, never a traceback or exit 1
@@ -241,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "(a bug in pg-analyzer: --verbose shows the traceback)", soft_wrap=True, markup=True)
         return EXIT_INTERNAL
     finally:
+        reporter.close()
         signal.signal(signal.SIGTERM, previous)
     return EXIT_ERROR
 
@@ -277,8 +341,8 @@ def _options(args: argparse.Namespace, replay: bool, advise: bool = False) -> Ru
     mode = "append" if args.append else "replace" if args.replace else "empty"
     return RunOptions(
         workload_path=args.workload, dsn=args.dsn, scale=args.scale, seed=args.seed,
-        allow_ddl=args.allow_ddl, scratch=args.scratch, seed_mode=mode, replay=replay, advise=advise,
-        allow_writes=args.allow_writes, docker_image=_docker_image(args.target),
+        allow_ddl=args.allow_ddl, scratch=getattr(args, "scratch", False), seed_mode=mode, replay=replay,
+        advise=advise, allow_writes=getattr(args, "allow_writes", False), docker_image=_docker_image(args.target),
     )
 
 
@@ -294,7 +358,7 @@ def _docker_image(target: str | None) -> str | None:
     return image or DEFAULT_IMAGE
 
 
-def _cmd_run(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+def _cmd_run(args: argparse.Namespace, out: Console, reporter: Reporter) -> int:
     from analyzer.baseline import apply_baseline, load_baseline, parse_acceptance
     from analyzer.outputs import default_out_dir, write_outputs
     from analyzer.report.console import print_summary
@@ -311,11 +375,50 @@ def _cmd_run(args: argparse.Namespace, out: Console, reporter: RichReporter) -> 
     out_dir = args.out or default_out_dir(report.workload)
     written = write_outputs(report, out_dir)
     print_summary(report, out)
-    out.print(f"reports: {', '.join(str(p) for p in written)}")
+    _print_outputs(report, written, out, args.print_sql)
+    _github_actions(report, args.workload, out)
     return EXIT_OK if report.passed else EXIT_FAILED
 
 
-def _cmd_advise(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+def _print_outputs(report: RunReport, written: list[Path], out: Console, print_sql: bool) -> None:
+    """Where the files are; indexes.sql's path on its own line, its statements unwrapped with --print-sql."""
+    out.print(f"reports: {', '.join(str(p) for p in written if p.name not in ('indexes.sql', 'indexes.down.sql'))}",
+              soft_wrap=True)
+    sql_file = next((p for p in written if p.name == "indexes.sql"), None)
+    if sql_file is None:
+        return
+    chosen = sum(1 for r in report.recommendations if r.chosen)
+    out.print(f"indexes.sql: {sql_file} ({chosen} statement{'s' if chosen != 1 else ''}; "
+              f"undo: {sql_file.with_name('indexes.down.sql')})", soft_wrap=True)
+    if print_sql:
+        # printed raw, one statement per line, so it copies straight into psql
+        print(sql_file.read_text(encoding="utf-8").rstrip("\n"), file=out.file)
+
+
+def _github_actions(report: RunReport, workload_path: Path, out: Console) -> None:
+    """On GitHub Actions: the Markdown summary on the job page, failing queries as annotations."""
+    from analyzer.report.logs import error_annotations, on_github_actions, write_step_summary
+    from analyzer.report.markdown import render_markdown
+
+    if not on_github_actions():
+        return
+    write_step_summary(render_markdown(report))
+    lines = _query_lines(workload_path)
+    for annotation in error_annotations(report, lines):
+        print(annotation, file=out.file)
+
+
+def _query_lines(workload_path: Path) -> dict[str, int]:
+    from analyzer.workload import load_workload
+
+    try:
+        workload = load_workload(workload_path)
+    except AnalyzerError:
+        return {}
+    return {s.name: s.line for s in workload.queries + workload.writes}
+
+
+def _cmd_advise(args: argparse.Namespace, out: Console, reporter: Reporter) -> int:
     """The advisor alone: its figures and indexes.sql, whatever the checks say (run is the gate)."""
     from analyzer.outputs import default_out_dir, write_outputs
     from analyzer.report.console import print_summary
@@ -324,9 +427,36 @@ def _cmd_advise(args: argparse.Namespace, out: Console, reporter: RichReporter) 
     _check_out_dir(args.out)
     report = run_workload(_options(args, replay=True, advise=True), reporter)
     written = write_outputs(report, args.out or default_out_dir(report.workload))
-    print_summary(report, out)
-    out.print(f"reports: {', '.join(str(p) for p in written)}")
+    print_summary(report, out, gate=False)
+    _print_outputs(report, written, out, args.print_sql)
+    _github_actions(report, args.workload, out)
     return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace, out: Console) -> int:
+    """Every problem of the file, one `file:line: message` per line; exit 1 if there is any."""
+    from analyzer.validate.check import check_workload
+
+    catalog = None
+    if args.dsn is not None:
+        from analyzer.catalog import read_catalog
+        from analyzer.targets import connect, mask_dsn
+
+        conn = connect(args.dsn, dsn_masked=mask_dsn(args.dsn))
+        try:
+            catalog = read_catalog(conn)
+        finally:
+            conn.close()
+    result = check_workload(args.workload, catalog)
+    for problem in result.problems:
+        print(problem, file=out.file)
+    if not args.quiet:
+        against = {"ddl": "the schema's DDL", "server": "the --dsn catalog"}.get(result.catalog_source, "no schema")
+        verdict = (f"{len(result.problems)} problem{'s' if len(result.problems) != 1 else ''}" if result.problems
+                   else "ok")
+        out.print(f"{result.path}: {verdict}: {result.statements} statements and {result.tables} seeding rules "
+                  f"checked against {against} in {result.seconds:.2f} s", soft_wrap=True)
+    return EXIT_FAILED if result.problems else EXIT_OK
 
 
 def _check_out_dir(out: Path | None) -> None:
@@ -374,7 +504,7 @@ def _cmd_plan(args: argparse.Namespace, out: Console) -> int:
     return EXIT_FAILED if any(a.has_error for a in analyses) else EXIT_OK
 
 
-def _cmd_seed(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+def _cmd_seed(args: argparse.Namespace, out: Console, reporter: Reporter) -> int:
     from analyzer.runner import run_workload
 
     if args.explain:
@@ -430,7 +560,7 @@ def _cmd_cleanup(args: argparse.Namespace, out: Console) -> int:
     return EXIT_OK
 
 
-def _cmd_capture(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+def _cmd_capture(args: argparse.Namespace, out: Console, reporter: Reporter) -> int:
     from analyzer.capture.capture import CaptureOptions, capture_workload
 
     result = capture_workload(CaptureOptions(
@@ -446,7 +576,7 @@ def _cmd_capture(args: argparse.Namespace, out: Console, reporter: RichReporter)
     return EXIT_OK
 
 
-def _cmd_compare_stats(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+def _cmd_compare_stats(args: argparse.Namespace, out: Console, reporter: Reporter) -> int:
     from analyzer.capture.compare import compare_with_twin, comparison_table
 
     comparisons = compare_with_twin(args.workload, args.dsn, twin_dsn=args.twin_dsn, scale=args.scale, reporter=reporter)
@@ -454,7 +584,7 @@ def _cmd_compare_stats(args: argparse.Namespace, out: Console, reporter: RichRep
     return EXIT_OK
 
 
-def _cmd_overhead(args: argparse.Namespace, out: Console, reporter: RichReporter) -> int:
+def _cmd_overhead(args: argparse.Namespace, out: Console, reporter: Reporter) -> int:
     from analyzer.overhead_cmd import OverheadOptions, measure_proposed_indexes, overhead_table
 
     result = measure_proposed_indexes(OverheadOptions(
@@ -466,7 +596,24 @@ def _cmd_overhead(args: argparse.Namespace, out: Console, reporter: RichReporter
     out.print(overhead_table(result))
     for note in result.notes:
         out.print(f"[dim]note: {note}[/dim]")
+    if args.out is not None:
+        written = _write_overhead(result, args.out)
+        out.print(f"results: {', '.join(str(p) for p in written)}", soft_wrap=True)
     return EXIT_OK
+
+
+def _write_overhead(result: OverheadResult, out_dir: Path) -> list[Path]:
+    import dataclasses
+    import json
+
+    from analyzer.overhead_cmd import overhead_table
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, text_path = out_dir / "overhead.json", out_dir / "overhead.txt"
+    json_path.write_text(json.dumps(dataclasses.asdict(result), indent=1, default=str) + "\n", encoding="utf-8")
+    with text_path.open("w", encoding="utf-8") as f:
+        Console(file=f, width=160, color_system=None).print(overhead_table(result))
+    return [json_path, text_path]
 
 
 if __name__ == "__main__":

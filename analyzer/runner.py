@@ -45,9 +45,18 @@ from analyzer.seeding.loader import explain_plan, plan_seeding, seed_workload
 from analyzer.sequence_journal import sequences_put_back
 from analyzer.sqlguard import referenced_tables
 from analyzer.targets import Target, connect, open_target
+from analyzer.validate.check import check_workload, raise_for_problems
 from analyzer.workload import Statement, Workload, load_workload
 
 SCRATCH_PREFIX = "pg_analyzer_scratch_"
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) after the replay: carries the partial report, marked incomplete."""
+
+    def __init__(self, report: RunReport) -> None:
+        super().__init__("interrupted")
+        self.report = report
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,8 @@ def run_workload(options: RunOptions, reporter: Reporter | None = None) -> RunRe
     reporter = reporter or SilentReporter()
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    workload = load_workload(options.workload_path)
+    workload = load_workload(options.workload_path)  # hostile or malformed files: refused here, in one line
+    raise_for_problems(check_workload(options.workload_path))  # names and rules against the DDL, before any server
     for stmt in workload.queries + workload.writes:
         check_syntax(stmt, _where(workload, stmt))
     scale = options.scale if options.scale is not None else workload.scale
@@ -93,6 +103,8 @@ def run_workload(options: RunOptions, reporter: Reporter | None = None) -> RunRe
     run_id = uuid.uuid4().hex[:12]
     with open_session(options, run_id, reporter) as session:
         version, version_num, settings = server_info(session.conn)
+        if options.replay:  # the report shows what the queries ran with: replay pins jit, parallel workers ...
+            settings = {**settings, **workload.replay.settings}
         server = ServerInfo(
             version=version, version_num=version_num, target=session.target.kind,
             dsn_masked=session.target.dsn_masked, settings=settings,
@@ -105,7 +117,18 @@ def run_workload(options: RunOptions, reporter: Reporter | None = None) -> RunRe
             replayed = replay_workload(session.conn, workload, seed, reporter, may_write=session.may_write)
             queries = [report for _, report in replayed]
             if options.advise:
-                advice = advise_indexes(session, workload, [m for m, _ in replayed], seed, reporter)
+                try:
+                    advice = advise_indexes(session, workload, [m for m, _ in replayed], seed, reporter)
+                except KeyboardInterrupt:
+                    # the replay is finished and worth keeping: the CLI writes it (after the cleanup) and exits 130
+                    partial = RunReport(
+                        workload=workload.name, workload_path=str(options.workload_path), run_id=run_id,
+                        started_at=started_at, duration_s=round(time.perf_counter() - started, 3), server=server,
+                        queries=tuple(queries), seeding=seeding, notes=tuple(notes),
+                        incomplete="interrupted during the index advisor: the replay results are complete, "
+                                   "there is no advice (run again, or `pg-analyzer advise`, for it)",
+                    )
+                    raise Interrupted(partial) from None
                 notes.extend(advice.notes)
     return RunReport(
         workload=workload.name,
@@ -357,7 +380,7 @@ def replay_workload(
     reports: list[tuple[Measurement, QueryReport]] = []
     reporter.start("replay", len(workload.queries))
     try:
-        for stmt in workload.queries:
+        for number, stmt in enumerate(workload.queries, 1):
             if not may_write and modifies_data(stmt):
                 refused = Measurement(statement=stmt, sets=[], modifies_data=True, error=(
                     "modifies data: not run against this target without --allow-writes "
@@ -366,6 +389,8 @@ def replay_workload(
                 reporter.advance()
                 continue
             param_sets = sample_param_sets(conn, stmt, workload.replay.param_sets, seed)
+            reporter.detail(f"replay {number}/{len(workload.queries)} {stmt.name}: "
+                            f"{len(param_sets)} set{'s' if len(param_sets) != 1 else ''}")
             touched = referenced_tables(stmt.positional_sql) if modifies_data(stmt) else set()
             with sequences_put_back(conn, touched):  # rolled back, but its inserts advanced them
                 measurement = replay_statement(conn, stmt, param_sets, workload.replay, reporter)

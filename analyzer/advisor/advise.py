@@ -151,7 +151,8 @@ def _prove_each(
     proofs: list[Proof] = []
     reporter.start("advisor: prove candidates", len(candidates))
     try:
-        for cand in candidates:
+        for number, cand in enumerate(candidates, 1):
+            reporter.detail(f"advisor: proving {number}/{len(candidates)} {cand.label}")
             proof = Proof(cand)
             proofs.append(proof)
             if cand.extension and not builds.ensure_extension(cand.extension):
@@ -260,7 +261,9 @@ def _measure_set(
     reporter.start("advisor: measure the set", len(queries))
     after: dict[str, QueryTiming] = {}
     try:
-        for q in queries:
+        for number, q in enumerate(queries, 1):
+            if chosen:
+                reporter.detail(f"advisor: timing {number}/{len(queries)} {q.name} with the {len(chosen)} chosen indexes")
             after[q.name] = timer.time(q) if chosen else baseline[q.name]
             reporter.advance()
     finally:

@@ -57,6 +57,14 @@ class IndexCandidate:
         return f"{self.table}|{self.method}|{','.join(self.keys)}|{self.opclass}|{','.join(self.include)}|{self.where}"
 
     @property
+    def label(self) -> str:
+        """Short and human: `tasks(project_id, status) WHERE parent_id IS NULL`, for progress lines."""
+        using = f" USING {self.method}" if self.method != "btree" else ""
+        include = f" INCLUDE ({', '.join(self.include)})" if self.include else ""
+        where = f" WHERE {self.where}" if self.where else ""
+        return f"{self.table}{using}({', '.join(self.keys)}){include}{where}"
+
+    @property
     def name(self) -> str:
         """A stable, recognizable name: pga_<table>_<first key>_<hash>, lowercase.
 

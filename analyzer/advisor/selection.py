@@ -243,14 +243,19 @@ def choose(
         while open_proofs:
             best = max(open_proofs, key=sel.estimate)
             open_proofs.remove(best)
+            reporter.detail(f"advisor: considering {best.cand.label} "
+                            f"with {len(sel.chosen)} chosen so far")
             sel.consider(best)
             reporter.advance()
         chosen_names = {c.cand.name for c in sel.chosen}
         second = [p for p in proofs if p.cand.name in sel.rejected and p.cand.name not in chosen_names
                   and p.built is not None and sel.rejected[p.cand.name].startswith(ESTIMATED_REJECTIONS)
                   and _served_a_part(p, baseline, sel.current)]
+        if second:
+            reporter.detail(f"advisor: proving {len(second)} rejected candidates again with the set in place")
         for p in second:  # judged on figures measured alone; the state has changed since
             sel.reprove(p)
+        reporter.detail(f"advisor: pruning the {len(sel.chosen)} chosen indexes and trying swaps")
         sel.prune()
         sel.swap([p for p in proofs if p.cand.name in sel.rejected and p.after and p.built is not None])
         reporter.advance()

@@ -102,12 +102,13 @@ def gain_cost_scatter(points: Sequence[ScatterPoint], width: int = 560, height: 
     parts = [(f'<svg class="chart scatter" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
              'role="img" aria-label="read gain against write cost of every candidate">')]
     last_y = float("inf")
+    tick_x = left - 6 - (44 if unmeasured else 0)  # left of the n/m column, so no dot sits on a tick label
     for gain in _gain_ticks(y_lo, y_hi):
         if abs(py(gain) - last_y) < 16:  # keep tick labels apart
             continue
         last_y = py(gain)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(gain):.1f}" y2="{py(gain):.1f}" class="grid"/>'
-                     f'<text x="{left - 6}" y="{py(gain) + 4:.1f}" class="axis" text-anchor="end">{gain:g}×</text>')
+                     f'<text x="{tick_x}" y="{py(gain) + 4:.1f}" class="axis" text-anchor="end">{gain:g}×</text>')
     for cost in _cost_ticks(x_lo, x_hi):
         parts.append(f'<line x1="{px(cost):.1f}" x2="{px(cost):.1f}" y1="{top}" y2="{height - bottom}" class="grid"/>'
                      f'<text x="{px(cost):.1f}" y="{height - bottom + 15}" class="axis" text-anchor="middle">'
@@ -121,25 +122,32 @@ def gain_cost_scatter(points: Sequence[ScatterPoint], width: int = 560, height: 
         f'transform="rotate(-90 13 {(height - bottom + top) / 2:.0f})">read gain: weighted speedup →</text>'
     )
     if unmeasured:
-        parts.append(f'<line x1="{left - 22}" x2="{left - 22}" y1="{top}" y2="{height - bottom}" class="grid"/>'
-                     f'<text x="{left - 22}" y="{height - bottom + 15}" class="axis" text-anchor="middle">'
+        parts.append(f'<line x1="{left - NM_OFFSET}" x2="{left - NM_OFFSET}" y1="{top}" y2="{height - bottom}" class="grid"/>'
+                     f'<text x="{left - NM_OFFSET}" y="{height - bottom + 15}" class="axis" text-anchor="middle">'
                      'n/m</text>')
     placed: list[tuple[float, float]] = []
+    leaders: list[str] = []  # drawn under every dot, so no leader line crosses a number
+    dots: list[str] = []
     for p in sorted(points, key=lambda p: (p.cost if p.cost is not None else -1e9, p.gain)):
-        x0, y0 = (px(p.cost) if p.cost is not None else left - 22), py(p.gain)
+        x0, y0 = (px(p.cost) if p.cost is not None else left - NM_OFFSET), py(p.gain)
         cx, cy = _free_spot(x0, y0, placed, (left + 9 - (44 if unmeasured else 0), width - right - 9),
                             (top + 9, height - bottom - 9))
         placed.append((cx, cy))
-        if cy != y0:
-            parts.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{cx:.1f}" y2="{cy:.1f}" class="leader"/>'
+        if (cx, cy) != (x0, y0):
+            leaders.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{cx:.1f}" y2="{cy:.1f}" class="leader"/>'
                          f'<circle cx="{x0:.1f}" cy="{y0:.1f}" r="2" class="leader"/>')
         cls = "dot chosen" if p.chosen else "dot rejected"
         verdict = "chosen" if p.chosen else "rejected"
-        parts.append(f'<g class="{cls}"><title>#{p.number} {escape(p.name)} ({verdict}): {p.gain:,.2f}× '
+        dots.append(f'<g class="{cls}"><title>#{p.number} {escape(p.name)} ({verdict}): {p.gain:,.2f}× '
                      f'for {"unmeasured" if p.cost is None else format(p.cost, "+.0%")} WAL</title><circle cx="{cx:.1f}" cy="{cy:.1f}" r="9"/>'
                      f'<text x="{cx:.1f}" y="{cy + 3.5:.1f}" text-anchor="middle">{p.number}</text></g>')
+    parts += leaders + dots
     parts.append("</svg>")
     return "".join(parts)
+
+
+NM_OFFSET = 28  # the "n/m" (write cost not measured) column, this far left of the plot
+DOT_GAP = 21.0  # numbered dots have r=9: centres this far apart leave 3 px between them
 
 
 def _free_spot(x0: float, y0: float, placed: list[tuple[float, float]], xs: tuple[float, float],
@@ -149,14 +157,24 @@ def _free_spot(x0: float, y0: float, placed: list[tuple[float, float]], xs: tupl
     Crowded candidates move aside; a leader line marks the true position.
     """
     def free(x: float, y: float) -> bool:
-        return all(abs(x - ox) >= 17 or abs(y - oy) >= 17 for ox, oy in placed)
+        return all(abs(x - ox) >= DOT_GAP or abs(y - oy) >= DOT_GAP for ox, oy in placed)
 
-    for r in range(12):
-        for dx, dy in ((0, 0), (0, -1), (1, 0), (0, 1), (-1, 0), (1, -1), (1, 1), (-1, -1), (-1, 1)):
-            x, y = x0 + dx * r * 9, y0 + dy * r * 9
-            if xs[0] <= x <= xs[1] and ys[0] <= y <= ys[1] and free(x, y):
-                return x, y
+    for dx, dy in _offsets():  # nearest first, out to the far corner of the plot
+        x, y = x0 + dx, y0 + dy
+        if xs[0] <= x <= xs[1] and ys[0] <= y <= ys[1] and free(x, y):
+            return x, y
     return x0, y0
+
+
+_OFFSETS: list[tuple[float, float]] = []
+
+
+def _offsets() -> list[tuple[float, float]]:
+    """Offsets on a 5 px grid, nearest first: computed once."""
+    if not _OFFSETS:
+        grid = [(dx * 5.0, dy * 5.0) for dx in range(-120, 121) for dy in range(-70, 71)]
+        _OFFSETS.extend(sorted(grid, key=lambda o: (o[0] ** 2 + o[1] ** 2, abs(o[0]), o[1])))
+    return _OFFSETS
 
 
 def _quantile(sorted_values: Sequence[float], q: float) -> float:

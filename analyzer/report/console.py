@@ -2,7 +2,8 @@
 
 Server and run, one row per query with its failing checks (and its time with the recommended
 indexes when the advisor ran), the weighted time before and after, the write cost of the set,
-regressions against a baseline, and the verdict. It fits an 80-column terminal.
+regressions against a baseline, the verdict, and what to do next. It fits an 80-column terminal
+and uses the full width of a wider one (logs get 160 columns: see report.logs.output_width).
 """
 
 from __future__ import annotations
@@ -11,25 +12,45 @@ from rich.console import Console
 from rich.table import Table
 
 from analyzer.report.model import QueryReport, QuerySpeedup, RunReport
+from analyzer.report.nextstep import next_step
 
 KEY_SETTINGS = ("shared_buffers", "work_mem", "random_page_cost", "jit")
 
 
-def print_summary(report: RunReport, console: Console) -> None:
+def print_summary(report: RunReport, console: Console, gate: bool = True) -> None:
+    """The summary; `gate=False` (advise) words the last line around the advice instead of the checks."""
     server = report.server
+    seeding = report.seeding
+    seeded = ""
+    if seeding is not None:
+        seeded = f", not seeded ({seeding.skipped})" if seeding.skipped else f", scale {seeding.scale:g}, seed {seeding.seed}"
     console.print(
-        f"[bold]{report.workload}[/bold] on PostgreSQL {server.version} ({server.target})"
-        + (f", scale {report.seeding.scale:g}, seed {report.seeding.seed}" if report.seeding else "")
-        + f", {report.duration_s:,.1f} s"
+        f"[bold]{report.workload}[/bold] on PostgreSQL {server.version} ({server.target}){seeded}"
+        f", {report.duration_s:,.1f} s",
     )
     settings = [f"{k}={server.settings[k]}" for k in KEY_SETTINGS if k in server.settings]
     if settings:
         console.print("[dim]" + "  ".join(settings) + "[/dim]")
+    if report.incomplete:
+        console.print(f"[bold yellow]incomplete:[/bold yellow] {report.incomplete}")
     console.print(_query_table(report, console.width))
     _print_advice(report, console)
     for r in report.regressions:
         state = " (accepted)" if r.accepted else ""
         console.print(f"[red]regression[/red] {r.query} ({r.kind}){state}: {r.detail}", highlight=False)
+    step = next_step(report)
+    console.print(f"[bold]next:[/bold] {step.action.replace('`', '')}")
+    if step.left:
+        console.print(f"[bold]costs most after the advice:[/bold] {step.left.name} ({_ms(step.left.ms)} x weight "
+                      f"{step.left.weight:g}, {step.left.share:.0%}): {step.left.why}")
+    if not gate:
+        a = report.advisor
+        chosen = sum(1 for r in report.recommendations if r.chosen)
+        advice = f"{chosen} index{'es' if chosen != 1 else ''} recommended"
+        if a:
+            advice += f": weighted time {a.weighted_ms_before:,.2f} → {a.weighted_ms_after:,.2f} ms"
+        console.print(f"[bold]{advice}[/bold] [dim](`run` is the gate: advise exits 0 whatever the checks say)[/dim]")
+        return
     if report.passed:
         console.print(f"[bold green]PASS[/bold green] {len(report.queries)} queries, "
                       f"weighted time {report.weighted_ms:,.2f} ms")

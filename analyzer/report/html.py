@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+import markupsafe
 import sqlparse
 
 from analyzer.plan import ExplainResult, PlanNode, parse_explain, plan_shape
@@ -29,6 +30,7 @@ from analyzer.report.model import (
     TableSeed,
     WriteOverhead,
 )
+from analyzer.report.nextstep import next_step
 
 BEFORE_COLOR, AFTER_COLOR = "#b45309", "#15803d"
 # Settings shown in the summary; the Server section lists all of them.
@@ -159,7 +161,8 @@ def _environment() -> jinja2.Environment:
         loader=jinja2.FunctionLoader(_asset), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters.update(ms=fmt_ms, num=fmt_num, bytes=fmt_bytes, pct=fmt_pct, x=fmt_factor, setting=fmt_setting)
+    env.filters.update(ms=fmt_ms, num=fmt_num, bytes=fmt_bytes, pct=fmt_pct, x=fmt_factor, setting=fmt_setting,
+                       codespans=_codespans, wbr=_wbr)
     return env
 
 
@@ -210,6 +213,7 @@ def render_html(report: RunReport) -> str:
     candidates = _candidates(report)
     return env.get_template("report.html.j2").render(
         report=report,
+        next_step=next_step(report),
         summary=_summary(report),
         queries=queries,
         candidates=candidates,
@@ -223,6 +227,19 @@ def render_html(report: RunReport) -> str:
         css=_asset("report.css"),
         js=_asset("report.js"),
     )
+
+
+def _codespans(text: str) -> markupsafe.Markup:
+    """`name` in plain text as <code>name</code>, the rest escaped."""
+    parts = str(text).split("`")
+    return markupsafe.Markup("").join(
+        markupsafe.Markup("<code>{}</code>").format(p) if i % 2 else markupsafe.escape(p) for i, p in enumerate(parts)
+    )
+
+
+def _wbr(name: str) -> markupsafe.Markup:
+    """An index name that may break after its underscores, never inside a word."""
+    return markupsafe.Markup("_<wbr>").join(markupsafe.escape(part) for part in str(name).split("_"))
 
 
 def _asset(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from analyzer.report.model import RunReport
+from analyzer.report.nextstep import next_step
 
 
 def _ms(value: float | None) -> str:
@@ -14,11 +15,18 @@ def render_markdown(report: RunReport) -> str:
     verdict = "✅ passed" if report.passed else "❌ failed"
     if open_regressions:
         verdict += f" ({len(open_regressions)} regression{'s' if len(open_regressions) != 1 else ''})"
-    lines = [
-        f"## pg-analyzer: `{report.workload}` {verdict}",
+    step = next_step(report)
+    lines = [f"## pg-analyzer: `{report.workload}` {verdict}", ""]
+    if step.incomplete:
+        lines += [f"> **Incomplete report:** {_cell(step.incomplete)}", ""]
+    lines += [f"**Next:** {step.action}."]
+    if step.left:
+        lines += ["", (f"**Costs most after the advice:** `{step.left.name}`, {step.left.ms:,.2f} ms × weight "
+                       f"{step.left.weight:g} ({step.left.share:.0%} of the weighted time): {_cell(step.left.why)}.")]
+    lines += [
         "",
         f"PostgreSQL {report.server.version} ({report.server.target}) · weighted time {report.weighted_ms:,.2f} ms"
-        + (f" · scale {report.seeding.scale:g}, seed {report.seeding.seed}" if report.seeding else "")
+        + _seeding(report)
         + f" · run {report.duration_s:,.0f} s",
         "",
         "| query | weight | median ms | p95 ms | buffers | status | failed checks |",
@@ -59,6 +67,13 @@ def render_markdown(report: RunReport) -> str:
             mark = "accepted" if reg.accepted else "❌ regression"
             lines.append(f"| `{reg.query}` | {reg.kind} | {mark} | {_cell(reg.detail)} |")
     return "\n".join(lines) + "\n"
+
+
+def _seeding(report: RunReport) -> str:
+    s = report.seeding
+    if s is None:
+        return ""
+    return f" · not seeded ({s.skipped})" if s.skipped else f" · scale {s.scale:g}, seed {s.seed}"
 
 
 def _cell(text: str) -> str:

@@ -236,6 +236,7 @@ class RunReport:
     regressions: tuple[Regression, ...] = ()
     notes: tuple[str, ...] = ()
     format_version: int = REPORT_FORMAT_VERSION
+    incomplete: str | None = None  # why the run stopped early (Ctrl-C during the advisor); None when complete
 
     @property
     def passed(self) -> bool:

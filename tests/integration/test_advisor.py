@@ -20,6 +20,7 @@ import pytest
 from analyzer import runner
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.cli import main
+from analyzer.outputs import write_outputs
 from analyzer.report.model import WriteOverhead
 from analyzer.runner import RunOptions, run_workload
 
@@ -245,6 +246,9 @@ class _InterruptingReporter:
             if self.advisor_advances >= self.after:
                 raise KeyboardInterrupt
 
+    def detail(self, text: str) -> None:
+        pass
+
     def finish(self) -> None:
         pass
 
@@ -256,7 +260,14 @@ def test_nothing_is_left_after_an_interrupted_run(fresh_db: str, tmp_path: Path,
     monkeypatch.setattr(runner, "measured_write_costs", _free_writes)
     workload = _prepare(fresh_db, tmp_path)
     reporter = _InterruptingReporter(after)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as info:
         run_workload(RunOptions(workload_path=workload, dsn=fresh_db, allow_ddl=True), reporter)
     assert reporter.advisor_advances == after
     assert _leftovers(fresh_db) == ([], [])
+    partial = getattr(info.value, "report", None)  # the finished replay survives, marked incomplete
+    assert partial is not None and partial.incomplete and "advisor" in partial.incomplete
+    assert partial.queries and all(q.median_ms is not None for q in partial.queries if not q.error)
+    written = write_outputs(partial, tmp_path / "partial")
+    assert "Incomplete report" in (tmp_path / "partial" / "summary.md").read_text()
+    assert 'class="incomplete"' in (tmp_path / "partial" / "report.html").read_text()
+    assert not any(p.name == "indexes.sql" for p in written)

@@ -84,3 +84,8 @@ def test_plugin_docker_target_skips_without_an_engine(pytester: pytest.Pytester)
     result = pytester.runpytest_subprocess("--pg-analyzer-target", "docker", "-p", "no:cacheprovider", "-rs")
     result.assert_outcomes(skipped=2)
     result.stdout.fnmatch_lines(["*--pg-analyzer-target docker: *Docker*; use --pg-analyzer-dsn or the embedded default*"])
+    # one detection, one message: the plugin says what the CLI says (not the docker client's CookieJar noise)
+    reason = docker_unavailable_reason()
+    assert reason is not None
+    result.stdout.fnmatch_lines([f"*--pg-analyzer-target docker: {reason[:60]}*"])
+    result.stdout.no_fnmatch_line("*CookieJar*")

@@ -117,3 +117,93 @@ def test_print_shows_what_the_screen_collapses(browser: Chromium, tmp_path: Path
         assert browser.evaluate(visible) is True
     finally:
         browser.call("Emulation.setEmulatedMedia", session=True, media="")
+
+
+_BOXES = """(() => {
+    const box = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+    const svg = document.querySelector('#recommendations svg.scatter');
+    return {
+        dots: [...svg.querySelectorAll('g.dot circle')].map(box),
+        numbers: [...svg.querySelectorAll('g.dot text')].map(box),
+        ticks: [...svg.querySelectorAll('text.axis')].map(box),
+    };
+})()"""
+
+
+def _intersect(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _crowded_report() -> str:
+    """The sample report with 22 candidates piled on one another, one at 10000x, one not measured."""
+    import dataclasses
+
+    from analyzer.report.model import Recommendation, WriteOverhead
+
+    base = report_from_json(json.loads(SAMPLE.read_text()))
+    recs = [
+        Recommendation(
+            name=f"pga_tasks_project_id_status_{i:02d}", ddl=f"CREATE INDEX pga_tasks_project_id_status_{i:02d} ON "
+            "tasks (project_id, status)", table="tasks", kind="btree", chosen=i % 3 == 0, reason="measured",
+            proven=True, weighted_speedup=1.02 + 0.004 * i,
+            write_overhead=WriteOverhead(wal_bytes=1000, wal_ratio=0.05 + 0.002 * i, buffers_dirtied=1,
+                                         time_ms_median=1.0, time_ratio=0.01, repetitions=1),
+        )
+        for i in range(1, 21)
+    ]
+    recs.append(dataclasses.replace(recs[0], name="pga_tasks_title_fts_huge", weighted_speedup=10000.0))
+    recs.append(dataclasses.replace(recs[1], name="pga_tasks_unmeasured", write_overhead=None))
+    return render_html(dataclasses.replace(base, recommendations=tuple(recs)))
+
+
+def test_scatter_labels_never_overlap_and_names_break_between_words(browser: Chromium, tmp_path: Path) -> None:
+    html = tmp_path / "crowded.html"
+    html.write_text(_crowded_report())
+    _load(browser, html)
+    _assert_clean(browser, html)
+    boxes = browser.evaluate(_BOXES)
+    dots, ticks = boxes["dots"], boxes["ticks"]
+    assert len(dots) == 22
+    for i, a in enumerate(dots):
+        for b in dots[i + 1:]:
+            assert not _intersect(a, b), f"two numbered dots overlap: {a} {b}"
+        for t in ticks:
+            assert not _intersect(a, t), f"a dot covers an axis label: {a} {t}"
+    for i, a in enumerate(ticks):  # axis labels ("n/m" beside "+0%") stay apart too
+        for b in ticks[i + 1:]:
+            assert not _intersect(a, b), f"two axis labels overlap: {a} {b}"
+    for number, dot in zip(boxes["numbers"], dots, strict=True):  # each number stays inside its own dot
+        assert dot[0] <= number[0] and number[2] <= dot[2]
+    text = browser.evaluate("document.body.innerText")
+    assert "1 paired run of the write mix" in text and "1 paired runs" not in text
+    # index names wrap after an underscore, never inside a word
+    names = browser.evaluate("""[...document.querySelectorAll('table.candidates td.iname a')].map(a =>
+        [a.textContent, a.querySelectorAll('wbr').length, getComputedStyle(a.parentElement).overflowWrap])""")
+    assert len(names) == 22
+    for name, breaks, wrap in names:
+        assert breaks == name.count("_") and wrap == "normal", (name, breaks, wrap)
+
+
+def test_the_report_opens_with_the_next_step(browser: Chromium, tmp_path: Path) -> None:
+    html = tmp_path / "sample-report.html"
+    html.write_text(render_html(report_from_json(json.loads(SAMPLE.read_text()))))
+    _load(browser, html)
+    _assert_clean(browser, html)
+    dom = browser.evaluate("""(() => {
+        const step = document.querySelector('#next-step');
+        const summary = document.querySelector('#summary');
+        return {
+            first: document.querySelector('main').firstElementChild.id,
+            visible: step.checkVisibility() && step.getBoundingClientRect().height > 20,
+            above: step.getBoundingClientRect().bottom <= summary.getBoundingClientRect().top,
+            action: step.querySelector('.action').innerText,
+            code: step.querySelector('.action code').textContent,
+            left: step.querySelector('.left').innerText,
+            link: step.querySelector('.left a').getAttribute('href'),
+        };
+    })()""")
+    assert dom["first"] == "next-step" and dom["visible"] and dom["above"]
+    assert dom["code"] == "indexes.sql"
+    assert dom["action"].startswith("Next: apply indexes.sql (6 indexes, 1.1 MB, +20% WAL), then re-run")
+    assert dom["left"].startswith("Costs most after the advice: task_detail")
+    assert browser.evaluate(f"!!document.querySelector('{dom['link']}')")

@@ -56,7 +56,7 @@ def test_a_bad_rule_is_one_line_and_exit_2(tmp_path: Path, embedded_dsn: str, ca
         "tables:\n  people:\n    rows: 10\n    columns:\n      email: {faker: emial}\n"
         "queries:\n  - {name: q, sql: SELECT 1}\n"
     )
-    code, err = _seed(capsys, str(path), "--dsn", embedded_dsn, "--scratch")
+    code, err = _seed(capsys, str(path), "--dsn", embedded_dsn)  # caught by the check, before any connection
     assert code == 2
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1, err

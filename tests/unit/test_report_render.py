@@ -227,3 +227,58 @@ def test_console_summary_mirrors_the_html_summary(report: RunReport, width: int)
     assert report.advisor is not None
     assert "weighted time" in text and "→" in text and "WAL" in text and "recommended indexes" in text
     assert "FAIL" in text
+
+
+def test_advise_words_its_summary_around_the_advice(report: RunReport) -> None:
+    out = io.StringIO()
+    print_summary(report, Console(file=out, width=160, force_terminal=False, color_system=None), gate=False)
+    text = out.getvalue()
+    chosen = sum(1 for r in report.recommendations if r.chosen)
+    assert f"{chosen} indexes recommended: weighted time 4.97 → 0.69 ms" in text
+    assert "queries failed a check" not in text and "advise exits 0" in text
+    assert "next: apply indexes.sql" in text
+
+
+def test_wide_console_tables_use_the_width_and_cut_no_figure(report: RunReport) -> None:
+    out = io.StringIO()
+    print_summary(report, Console(file=out, width=160, force_terminal=False, color_system=None))
+    text = out.getvalue()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines() if "│" in line) > 80
+
+
+def test_without_seeding_no_header_claims_a_seed(report: RunReport) -> None:
+    import dataclasses
+
+    from analyzer.report.markdown import render_markdown
+    from analyzer.report.model import SeedSummary
+
+    skipped = SeedSummary(scale=1.0, seed=42, seconds=0.0, skipped="the workload sets seed: false")
+    unseeded = dataclasses.replace(report, seeding=skipped)
+    out = io.StringIO()
+    print_summary(unseeded, Console(file=out, width=160, force_terminal=False, color_system=None))
+    for text in (out.getvalue(), render_markdown(unseeded), render_html(unseeded).split("<main>")[0]):
+        assert "seed 42" not in text
+        assert "not seeded" in text
+
+
+def test_summary_md_opens_with_the_next_step(report: RunReport) -> None:
+    from analyzer.report.markdown import render_markdown
+
+    lines = render_markdown(report).splitlines()
+    assert lines[2].startswith("**Next:** apply `indexes.sql` (6 indexes, 1.1 MB, +20% WAL), then re-run")
+    assert lines[4].startswith("**Costs most after the advice:** `task_detail`")
+
+
+def test_the_costliest_query_left_says_why_a_rejected_index_did_not_fix_it(report: RunReport) -> None:
+    import dataclasses
+
+    from analyzer.report.nextstep import next_step
+
+    # without its chosen index, task_detail's best help is a rejected candidate: the reason is that one's
+    recs = tuple(dataclasses.replace(r, chosen=False, reason="+90% WAL is too much for 1.6x")
+                 if any(s.query == "task_detail" for s in r.queries) and r.chosen else r
+                 for r in report.recommendations)
+    step = next_step(dataclasses.replace(report, recommendations=recs, advisor=None))
+    assert step.left is not None and step.left.name == "task_detail"
+    assert step.left.why.startswith("rejected for its cost:") and "+90% WAL is too much" in step.left.why
