@@ -28,7 +28,7 @@ from analyzer.advisor.writecosts import measured_write_costs
 from analyzer.catalog import read_catalog, server_info, table_row_estimates
 from analyzer.checks import QueryRun, evaluate_expectations, run_builtin_checks
 from analyzer.errors import AnalyzerError, TargetError
-from analyzer.params import sample_param_sets
+from analyzer.params import sample_labelled_param_sets
 from analyzer.privileges import explain_privileges, read_privileges
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.replay import (
@@ -253,8 +253,9 @@ def replay_workload(
                 reports.append((refused, query_report(refused, workload, table_rows)))
                 reporter.advance()
                 continue
-            param_sets = sample_param_sets(conn, stmt, workload.replay.param_sets, seed)
-            measurement = replay_statement(conn, stmt, param_sets, workload.replay, reporter)
+            param_sets = sample_labelled_param_sets(conn, stmt, workload.replay.param_sets, seed)
+            measurement = replay_statement(conn, stmt, [p.values for p in param_sets], workload.replay, reporter,
+                                           labels=[p.label for p in param_sets])
             reports.append((measurement, query_report(measurement, workload, table_rows)))
     finally:
         reporter.finish()
@@ -267,8 +268,9 @@ def advise_indexes(
     """Prove index candidates against the replay's figures, with the write mix's costs."""
     baseline = {m.statement.name: summarize(m) for m in measurements}
     param_sets = {m.statement.name: [s.params for s in m.sets] for m in measurements}
+    labels = {m.statement.name: [s.label for s in m.sets] for m in measurements}
     return advise(
-        session.conn, workload, baseline, param_sets, session.run_id, may_ddl=session.may_ddl,
+        session.conn, workload, baseline, param_sets, session.run_id, may_ddl=session.may_ddl, labels=labels,
         write_costs=lambda candidates: measured_write_costs(session.conn, workload, seed, candidates),
         reporter=reporter,
     )
@@ -320,6 +322,10 @@ def query_report(m: Measurement, workload: Workload, table_rows: dict[str, int])
         plans_by_params=tuple(s.plan.raw for s in m.sets if s.plan is not None),
         rows=plan.root.actual_rows,
         modifies_data=m.modifies_data,
+        param_labels=tuple(s.label for s in m.sets),
+        rows_by_params=tuple(s.plan.root.actual_rows if s.plan is not None else None for s in m.sets),
+        buffers_by_params=tuple(s.plan.total_buffers.total_shared if s.plan is not None else None for s in m.sets),
+        measurement_note=m.note,
     )
 
 

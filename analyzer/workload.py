@@ -35,6 +35,7 @@ class ParamSource:
     where: str | None = None
     pick: str = "rows"
     sql: str | None = None
+    group: str | None = None  # `from:`: parameters of one group are drawn from one row (default: the table)
 
 
 @dataclass(frozen=True)
@@ -310,7 +311,8 @@ def _param_source(where: str, key: str, raw: Any) -> ParamSource:
     if "sample" in raw:
         table, column = str(raw["sample"]).split(".", 1)
         return ParamSource(
-            kind="sample", table=table, column=column, where=raw.get("where"), pick=raw.get("pick", "rows")
+            kind="sample", table=table, column=column, where=raw.get("where"), pick=raw.get("pick", "rows"),
+            group=str(raw["from"]) if raw.get("from") is not None else None,
         )
     if "sql" in raw:
         return ParamSource(kind="sql", sql=str(raw["sql"]))
