@@ -246,8 +246,11 @@ def _recommendations(proofs: list[Proof], sel: Selection, final: Mapping[str, Qu
         helped = sorted(users, key=lambda n: (-sel.weights[n] * work[n], n))
         total = sum(sel.weights.values()) or 1.0
         saving = sum(sel.weights[n] * work[n] for n in users) / total
-        reason = (f"the set with it does {objective.describe(saving)} less: "
-                  + ", ".join(_speedup_text(n, before[n], users[n]) for n in helped))
+        own = sel.marginal.get(p.cand.name)
+        # its own share: what the final set loses without it, so two indexes serving one query are not both credited
+        share = (f"without it the chosen set does {objective.describe(own)} more" if own is not None
+                 else f"the queries it serves do {objective.describe(saving)} less")
+        reason = f"{share}: " + ", ".join(_speedup_text(n, before[n], users[n]) for n in helped)
         overhead = sel.overheads.get(p.cand.name)
         if overhead is not None:
             reason += f"; costs the write mix {overhead.wal_ratio:+.1%} WAL, {overhead.time_ratio:+.1%} time"

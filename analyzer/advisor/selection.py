@@ -98,6 +98,7 @@ class Selection:
         self.overheads: dict[str, WriteOverhead | None] = {}
         self.rejected: dict[str, str] = {}
         self.write_cost_s = 0.0  # time spent measuring candidates' write costs (a phase of its own)
+        self.marginal: dict[str, float] = {}  # what taking a kept pick away costs the final set (its own share)
 
     def saving(self, after: Mapping[str, QueryTiming]) -> float:
         """Measured saving of `after` against the current state, in weighted buffers per query."""
@@ -161,6 +162,8 @@ class Selection:
                 self.rejected[p.cand.name] = (f"made redundant by later picks: without it the workload does only "
                                               f"{objective.describe(loss)} more, below the threshold of "
                                               f"{objective.describe(threshold)} (measured)")
+            else:
+                self.marginal[p.cand.name] = loss
 
     def swap(self, rejected: list[Proof]) -> None:
         """Try a rejected index in place of the chosen one a query uses, when alone it served that query far better.
@@ -190,6 +193,7 @@ class Selection:
         if gain >= self.threshold() and any(new.cand.name in t.index_names for t in after.values()):
             self.builds.drop(old.cand.name)
             self.chosen[self.chosen.index(old)] = new
+            self.marginal.pop(old.cand.name, None)
             self.current.update(after)
             self.rejected.pop(new.cand.name, None)
             self.rejected[old.cand.name] = (f"replaced by {new.cand.name}: the planner preferred it for "
