@@ -64,3 +64,33 @@ def test_unknown_expectation_key_names_the_query(tmp_path: Path) -> None:
     with pytest.raises(WorkloadError) as info:
         load_workload(_write(tmp_path, body))
     assert "query 'a'" in str(info.value) and "max_msec" in str(info.value)
+
+
+def test_params_from_one_table_are_grouped_and_from_names_or_breaks_the_group(tmp_path: Path) -> None:
+    from analyzer.errors import QueryError
+    from analyzer.params import _groups
+
+    w = load_workload(_write(tmp_path, """
+name: groups
+seed: false
+queries:
+  - name: q
+    sql: SELECT 1 WHERE :a = :b AND :c = :d AND :e = :f
+    params:
+      a: {sample: t.a}
+      b: {sample: t.b}
+      c: {sample: t.c, from: independent}
+      d: {sample: u.d, from: mine}
+      e: {sample: u.e, from: mine}
+      f: {values: [1, 2]}
+  - name: across
+    sql: SELECT 1 WHERE :a = :b
+    params:
+      a: {sample: t.a, from: g}
+      b: {sample: u.b, from: g}
+"""))
+    q, across = w.queries
+    assert q.params["d"].group == "mine"
+    assert sorted(_groups(q).values()) == [["a", "b"], ["c"], ["d", "e"], ["f"]]
+    with pytest.raises(QueryError, match="one row of one table"):
+        _groups(across)
