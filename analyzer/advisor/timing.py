@@ -12,6 +12,7 @@ load. Whether the planner would use an index is asked first with a plain EXPLAIN
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -20,11 +21,12 @@ from typing import Any
 import psycopg
 from psycopg import pq, sql
 
-from analyzer.plan import parse_explain
+from analyzer.plan import ExplainResult, parse_explain
 from analyzer.replay import Measurement, ParamSetResult, explain_once, modifies_data
 from analyzer.workload import ReplaySettings, Statement
 
 PAIRED_ROUNDS = 2  # ABAB rounds per parameter set for the time confirmation of the final set
+MAX_WARM_RUNS = 3  # a paired run is repeated while it still read blocks from outside shared buffers
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,9 @@ class QueryTimer:
     def paired(self, stmt: Statement, hide: Sequence[str], rounds: int = PAIRED_ROUNDS) -> PairedTiming:
         """ABAB runs per parameter set: without `hide` (dropped in the run's rolled-back transaction), then with.
 
-        Both sides are warmed first and alternate, so a busy neighbour slows both alike; the
-        per-pair differences give the noise band the report quotes.
+        Each side's run counts once it read nothing from outside shared buffers (it is repeated
+        until then), and the sides alternate, so a busy neighbour slows both alike; the per-pair
+        differences give the noise band the report quotes.
         """
         writes = modifies_data(stmt)
         sets = [dict(p) for p in self.param_sets[stmt.name]]
@@ -159,27 +162,35 @@ class QueryTimer:
                      rounds: int, before: Measurement, after: Measurement, diffs: list[float]) -> None:
         writes = before.modifies_data
         try:
+            per_set_s = self.settings.budget_s / max(len(sets), 1)
             for i, params in enumerate(sets):
                 label = labels[i] if i < len(labels) else "declared"
                 a, b = ParamSetResult(params, label), ParamSetResult(params, label)
-                wa = explain_once(self.conn, stmt, params, writes, timing=False, hide_indexes=hide)
-                wb = explain_once(self.conn, stmt, params, writes, timing=False)
-                pair_s = ((wa.execution_ms or 0.0) + (wb.execution_ms or 0.0)) / 1000
-                per_set_s = self.settings.budget_s / max(len(sets), 1)
-                # the budget reduces the rounds of a slow query, never below one pair per set
-                for _ in range(max(1, min(rounds, int(per_set_s / max(pair_s, 1e-6))))):
-                    pa = explain_once(self.conn, stmt, params, writes, hide_indexes=hide)
-                    pb = explain_once(self.conn, stmt, params, writes)
+                before.sets.append(a)
+                after.sets.append(b)
+                started = time.perf_counter()
+                for r in range(rounds):
+                    pa = self._warm_run(stmt, params, writes, hide)
+                    pb = self._warm_run(stmt, params, writes, ())
                     a.timings_ms.append(pa.execution_ms or 0.0)
                     b.timings_ms.append(pb.execution_ms or 0.0)
                     a.plan, b.plan = pa, pb
                     diffs.append((pa.execution_ms or 0.0) - (pb.execution_ms or 0.0))
-                before.sets.append(a)
-                after.sets.append(b)
+                    # the budget reduces the rounds of a slow query, never below one pair per set
+                    if (time.perf_counter() - started) * (r + 2) / (r + 1) > per_set_s:
+                        break
         except psycopg.errors.QueryCanceled:
             before.timed_out_after_s = self.settings.statement_timeout_s
         except psycopg.Error as e:
             after.error = e.diag.message_primary or str(e)
+
+    def _warm_run(self, stmt: Statement, params: Mapping[str, Any], writes: bool, hide: Sequence[str]) -> ExplainResult:
+        """A timed run that read nothing from outside shared buffers (re-run while it did, a few times at most)."""
+        for _ in range(MAX_WARM_RUNS):
+            plan = explain_once(self.conn, stmt, params, writes, hide_indexes=hide)
+            if not plan.total_buffers.shared_read:
+                break
+        return plan
 
     def planned_indexes(self, stmt: Statement, hide: Sequence[str] = ()) -> frozenset[str]:
         """Indexes the planner picks for any of the query's parameter sets (plain EXPLAIN, nothing runs)."""
