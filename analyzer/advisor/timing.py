@@ -25,7 +25,7 @@ from analyzer.plan import ExplainResult, parse_explain
 from analyzer.replay import Measurement, ParamSetResult, explain_once, modifies_data
 from analyzer.workload import ReplaySettings, Statement
 
-PAIRED_ROUNDS = 2  # ABAB rounds per parameter set for the time confirmation of the final set
+PAIRED_ROUNDS = 5  # ABAB rounds per parameter set at most (the budget cuts a slow query to one pair per set)
 MAX_WARM_RUNS = 3  # a paired run is repeated while it still read blocks from outside shared buffers
 
 
