@@ -18,6 +18,7 @@ from psycopg import sql
 from analyzer.advisor.builds import LOCK_TIMEOUT_MS, TAG_PREFIX
 from analyzer.errors import TargetError
 from analyzer.runner import SCRATCH_PREFIX
+from analyzer.sequence_journal import restore_pending
 from analyzer.targets import connect, mask_dsn
 
 SCRATCH_COMMENT_PREFIX = "pg-analyzer scratch database"
@@ -124,6 +125,10 @@ def cleanup(dsn: str, *, dry_run: bool = False, progress: Callable[[str], None] 
                 raise TargetError(f"{masked}: cannot drop {item.describe()}: {e.diag.message_primary or e}") from None
             say(f"removed {item.describe()}")
             result.removed.append(item)
+        restored, notes = restore_pending(conn)
+        result.notes.extend(notes)
+        if restored:
+            result.notes.append(f"sequences put back where a killed write mix left them advanced: {', '.join(restored)}")
         return result
     finally:
         conn.close()

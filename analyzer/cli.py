@@ -2,19 +2,22 @@
 
 Exit codes: 0 every expectation holds, 1 an expectation or check failed (or a regression),
 2 bad input or a target error (one line on stderr; the traceback only with --verbose),
-130 interrupted (after cleaning up).
+3 an internal error (a bug: one line, the traceback with --verbose), 130 interrupted (after
+cleaning up). A crash never exits 1, so CI can tell it from a finding.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import signal
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -25,7 +28,7 @@ from analyzer.errors import AnalyzerError
 if TYPE_CHECKING:
     from analyzer.runner import RunOptions
 
-EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 class RichReporter:
@@ -66,8 +69,15 @@ class RichReporter:
             self._task = None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments are bad input like any other: one line on stderr and exit 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (--help lists the options)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pg-analyzer",
         description="Seed PostgreSQL with representative data, replay a workload under EXPLAIN, check plans.",
     )
@@ -77,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     def target_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("workload", type=Path, help="workload file (YAML)")
         p.add_argument("--dsn", help="existing server (default: DATABASE_URL, PG* variables, else an embedded server)")
-        p.add_argument("--scale", type=float, help="multiply every table's rows (default: the workload's scale)")
-        p.add_argument("--seed", type=int, help="random seed (default: the workload's seed)")
+        p.add_argument("--scale", type=_scale, help="multiply every table's rows (default: the workload's scale)")
+        p.add_argument("--seed", type=_seed, help="random seed, 0 or more (default: the workload's seed)")
         p.add_argument("--scratch", action="store_true", help="work in a scratch database on the --dsn server, dropped at the end")
         p.add_argument("--allow-ddl", action="store_true", help="allow creating the schema in the --dsn database")
         p.add_argument("--allow-writes", action="store_true",
@@ -109,11 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     overhead = sub.add_parser("overhead", help="measure what proposed indexes cost the workload's writes")
     target_options(overhead)
     overhead.add_argument("--index", action="append", required=True, metavar="SQL", help="a CREATE INDEX statement (repeatable)")
-    overhead.add_argument("--repetitions", type=int, default=3, help="interleaved runs with and without (default 3)")
+    overhead.add_argument("--repetitions", type=_positive, default=3, help="interleaved runs with and without (default 3)")
 
     clean = sub.add_parser("cleanup", help="list and remove what killed runs left behind (tagged indexes, scratch databases)")
     clean.add_argument("--dsn", help="server and database to clean (default: DATABASE_URL or PG* variables)")
     clean.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    clean.add_argument("--embedded", action="store_true",
+                       help="remove embedded servers (processes and data directories) left by killed runs")
     clean.add_argument("--verbose", "-v", action="store_true", help="tracebacks on errors")
     clean.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
@@ -129,10 +141,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _scale(text: str) -> float:
+    """--scale: a finite number above 0 (argparse turns the ValueError into one line and exit 2)."""
+    value = float(text)
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text}: the scale is a number above 0")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: a whole number from 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0 or value >= 2**63:
+        raise argparse.ArgumentTypeError(f"{text}: the seed is a whole number from 0 to 2**63-1")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, bad arguments: main() returns its code, callable from tests
+        return e.code if isinstance(e.code, int) else EXIT_ERROR
     err = Console(stderr=True, highlight=False)
     out = Console(highlight=False)
     reporter = RichReporter(err, enabled=not args.quiet)
@@ -162,9 +199,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         reporter.finish()
         err.print("[yellow]interrupted: everything the run created was removed[/yellow]")
         return EXIT_INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - the last resort: a bug is exit 3, never a traceback or exit 1
+        reporter.finish()
+        if args.verbose:
+            traceback.print_exc()
+        err.print(f"[bold red]internal error:[/bold red] {type(e).__name__}: {_masked(str(e))} "
+                  "(a bug in pg-analyzer: --verbose shows the traceback)", soft_wrap=True, markup=True)
+        return EXIT_INTERNAL
     finally:
         signal.signal(signal.SIGTERM, previous)
     return EXIT_ERROR
+
+
+def _masked(text: str) -> str:
+    """An exception's text with anything that may be a password masked (it can quote a DSN)."""
+    from analyzer.targets import mask_secrets
+
+    first = text.splitlines()[0] if text else ""
+    return mask_secrets(first)
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -204,6 +256,7 @@ def _cmd_run(args: argparse.Namespace, out: Console, reporter: RichReporter) -> 
     if args.accept and args.baseline is None:
         raise AnalyzerError("--accept needs --baseline")
     accepted = [parse_acceptance(a) for a in args.accept]
+    _check_out_dir(args.out)
     baseline = load_baseline(args.baseline) if args.baseline is not None else None  # a bad file fails before the run
     report = run_workload(_options(args, replay=True, advise=not args.no_advise), reporter)
     if baseline is not None:
@@ -221,11 +274,25 @@ def _cmd_advise(args: argparse.Namespace, out: Console, reporter: RichReporter) 
     from analyzer.report.console import print_summary
     from analyzer.runner import run_workload
 
+    _check_out_dir(args.out)
     report = run_workload(_options(args, replay=True, advise=True), reporter)
     written = write_outputs(report, args.out or default_out_dir(report.workload))
     print_summary(report, out)
     out.print(f"reports: {', '.join(str(p) for p in written)}")
     return EXIT_OK
+
+
+def _check_out_dir(out: Path | None) -> None:
+    """--out must be a folder that can be written, found out before a run of minutes, not after."""
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
+        raise AnalyzerError(f"--out {out}: is a file; give a folder (it is created if absent)")
+    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise AnalyzerError(f"--out {out}: {probe} is not writable")
+    if any(len(part.encode()) > 255 for part in out.parts):
+        raise AnalyzerError(f"--out {out}: a folder name is longer than 255 bytes")
 
 
 def _cmd_baseline_save(args: argparse.Namespace, out: Console) -> int:
@@ -272,6 +339,14 @@ def _cmd_cleanup(args: argparse.Namespace, out: Console) -> int:
     from analyzer.cleanup import cleanup
     from analyzer.targets import dsn_from_environment
 
+    if args.embedded:
+        from analyzer.embedded_janitor import remove_stale_servers
+
+        removed = remove_stale_servers()
+        out.print(f"removed {len(removed)} embedded server(s) left by killed runs"
+                  + (f": {', '.join(map(str, removed))}" if removed else ""), soft_wrap=True)
+        if args.dsn is None:
+            return EXIT_OK
     dsn = args.dsn if args.dsn is not None else dsn_from_environment()
     if dsn is None:
         raise AnalyzerError("cleanup needs a server: pass --dsn (or set DATABASE_URL or PG* variables)")
@@ -291,7 +366,7 @@ def _cmd_overhead(args: argparse.Namespace, out: Console, reporter: RichReporter
 
     result = measure_proposed_indexes(OverheadOptions(
         workload_path=args.workload, indexes=tuple(args.index), dsn=args.dsn, scale=args.scale, seed=args.seed,
-        allow_ddl=args.allow_ddl, scratch=args.scratch, repetitions=args.repetitions,
+        allow_ddl=args.allow_ddl, allow_writes=args.allow_writes, scratch=args.scratch, repetitions=args.repetitions,
         docker_image=_docker_image(args.target),
         seed_mode="append" if args.append else "replace" if args.replace else "empty",
     ), reporter)

@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from analyzer import sequence_journal
 from analyzer.errors import AnalyzerError
 from analyzer.report.model import WriteOverhead
 from analyzer.writemix import WriteMix, WriteStatement, build_write_mix
@@ -286,6 +287,13 @@ def run_mix(conn: psycopg.Connection, mix: WriteMix, *, probe: _Probe | None = N
     probe.prepare(mix)
     tables = sorted(mix.tables)
     sequences = probe.sequences(tables)
+    with sequence_journal.sequences_put_back(conn, tables):  # also on Ctrl-C; journaled for a SIGKILL
+        return _run_mix_once(conn, mix, probe, tables, sequences)
+
+
+def _run_mix_once(
+    conn: psycopg.Connection, mix: WriteMix, probe: _Probe, tables: list[str], sequences: dict[str, tuple[int, bool]]
+) -> MixRun:
     dirtied = written = fpi = own = 0
     time_ms = 0.0
     with conn.transaction(force_rollback=True):
@@ -383,10 +391,16 @@ def _regclass_text(conn: psycopg.Connection, name: str) -> str:
     return _ident(name).as_string(conn)
 
 
+OVERHEAD_TAG = "pg-analyzer run write-overhead measurement"  # starts like every run's tag: cleanup finds it
+
+
 def _build(conn: psycopg.Connection, create_sql: str, name: str) -> IndexBuild:
     started = time.perf_counter()
     try:
-        conn.execute(create_sql)
+        # build and tag in one transaction: a SIGKILL in between leaves no untagged index for cleanup to miss
+        with conn.transaction():
+            conn.execute(create_sql)
+            conn.execute(sql.SQL("COMMENT ON INDEX {} IS {}").format(_ident(name), sql.Literal(OVERHEAD_TAG)))
     except psycopg.Error as e:
         raise AnalyzerError(f"index {name}: {e.diag.message_primary or e}") from e
     build_ms = (time.perf_counter() - started) * 1000

@@ -46,6 +46,7 @@ class OverheadOptions:
     scale: float | None = None
     seed: int | None = None
     allow_ddl: bool = False
+    allow_writes: bool = False  # the write mix runs (rolled back) with VACUUM and CHECKPOINT: asked for on --dsn
     scratch: bool = False
     seed_mode: str = "empty"  # empty, append, replace (as for `run`)
     repetitions: int = 3
@@ -117,7 +118,7 @@ def measure_proposed_indexes(options: OverheadOptions, reporter: Reporter | None
     if not options.indexes:
         raise AnalyzerError("overhead: give at least one --index \"CREATE INDEX ...\"")
     proposed = [parse_proposed_index(text, i + 1) for i, text in enumerate(options.indexes)]
-    if options.dsn is not None and not (options.allow_ddl or options.scratch):
+    if options.dsn is not None and not options.scratch and not (options.allow_ddl and options.allow_writes):
         raise TargetError(_REFUSAL)
     workload = load_workload(options.workload_path)
     scale = options.scale if options.scale is not None else workload.scale
@@ -162,7 +163,8 @@ def measure_proposed_indexes(options: OverheadOptions, reporter: Reporter | None
 
 
 _REFUSAL = (
-    "overhead builds and drops each proposed index in the --dsn database: pass --allow-ddl to allow it "
+    "overhead builds and drops each proposed index in the --dsn database and runs the write mix there "
+    "(rolled back, with VACUUM and CHECKPOINT): pass --allow-ddl --allow-writes to allow it "
     "(or --scratch to work in a scratch database)"
 )
 

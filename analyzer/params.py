@@ -56,7 +56,7 @@ def sample_labelled_param_sets(conn: psycopg.Connection, stmt: Statement, count:
     labels: list[str] | None = None
     for names in _groups(stmt).values():
         first = stmt.params[names[0]]
-        where = f"query '{stmt.name}': params.{', '.join(names)}"
+        where = f"{stmt.location}: params.{', '.join(names)}"
         if first.kind == "sample" and first.pick == "rows":
             rows, group_labels = _sample_rows(conn, where, stmt, names, count, rng)
             for i, name in enumerate(names):
@@ -86,12 +86,12 @@ def _groups(stmt: Statement) -> dict[str, list[str]]:
     for key, names in groups.items():
         tables = {stmt.params[n].table for n in names}
         if len(tables) > 1:
-            raise QueryError(f"query '{stmt.name}': params {', '.join(names)} share {key.split(':', 1)[1]!r} "
+            raise QueryError(f"{stmt.location}: params {', '.join(names)} share {key.split(':', 1)[1]!r} "
                              f"but sample different tables ({', '.join(sorted(str(t) for t in tables))}); "
                              "one group draws its values from one row of one table")
         wheres = {stmt.params[n].where for n in names}
         if len(wheres) > 1:
-            raise QueryError(f"query '{stmt.name}': params {', '.join(names)} are drawn from one row but "
+            raise QueryError(f"{stmt.location}: params {', '.join(names)} are drawn from one row but "
                              "give different `where:` filters; give them the same one")
     return groups
 
@@ -103,11 +103,12 @@ def _values_for(
         return [source.literal]
     if source.kind == "values":
         return list(source.values)
-    where = f"query '{stmt.name}': params.{name}"
+    where = f"{stmt.location}: params.{name}"
     if source.kind == "sql":
         try:
-            with conn.transaction():
-                rows = conn.execute(str(source.sql)).fetchall()
+            with conn.transaction(force_rollback=True):
+                conn.execute("SET TRANSACTION READ ONLY")
+                rows = conn.execute(str(source.sql), prepare=True).fetchall()  # extended protocol: one statement
         except psycopg.Error as e:
             raise QueryError(f"{where}: {e.diag.message_primary or e}") from None
         found = [r[0] for r in rows if r and r[0] is not None]
@@ -136,11 +137,16 @@ def _fetch_sample(conn: psycopg.Connection, where: str, table: str, columns: lis
         pct=sql.Literal(percent), nn=not_null, flt=filter_part, lim=sql.Literal(SAMPLE_ROWS * 5),
     )
     try:
-        with conn.transaction():
-            found = [tuple(r) for r in conn.execute(query).fetchall()]
+        with conn.transaction(force_rollback=True):
+            conn.execute("SET TRANSACTION READ ONLY")
+            found = [tuple(r) for r in conn.execute(query, prepare=True).fetchall()]
     except psycopg.errors.UndefinedColumn as e:
-        raise QueryError(f"{where}: sample names a column of {table} that does not exist "
-                         f"({e.diag.message_primary})") from None
+        message = e.diag.message_primary or ""
+        if filter_sql and not any(f'"{c}"' in message for c in columns):
+            raise QueryError(f"{where}: where: {message}") from None
+        if len(columns) == 1:
+            raise QueryError(f"{where}: sample names column {table}.{columns[0]}, which does not exist") from None
+        raise QueryError(f"{where}: sample names a column of {table} that does not exist ({message})") from None
     except psycopg.Error as e:
         raise QueryError(f"{where}: {e.diag.message_primary or e}") from None
     if not found:

@@ -48,3 +48,13 @@ def explain_privileges(p: RolePrivileges, allow_ddl: bool) -> list[str]:
     if not cannot:
         return []
     return [f"role {p.role} can EXPLAIN ANALYZE the workload's reads here but cannot " + "; nor ".join(cannot)]
+
+
+def unreadable_tables(conn: psycopg.Connection, tables: list[str]) -> list[str]:
+    """The tables among `tables` this role may not SELECT from (tables that do not exist are left out)."""
+    rows = conn.execute(
+        "SELECT t FROM unnest(%s::text[]) t WHERE to_regclass(t) IS NOT NULL "
+        "AND NOT has_table_privilege(to_regclass(t), 'SELECT') ORDER BY 1",
+        (tables,),
+    ).fetchall()
+    return [str(r[0]) for r in rows]

@@ -21,7 +21,7 @@ import pglast
 import psycopg
 from psycopg import pq, sql
 
-from analyzer.errors import QueryError
+from analyzer.errors import QueryError, WorkloadError
 from analyzer.plan import ExplainResult, parse_explain
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.workload import ReplaySettings, Statement
@@ -63,6 +63,8 @@ class Measurement:
 
 def modifies_data(stmt: Statement) -> bool:
     """True for INSERT/UPDATE/DELETE/MERGE, data-modifying CTEs and SELECT ... FOR UPDATE."""
+    if stmt.modifies_data:
+        return True
     try:
         tree = pglast.parse_sql(stmt.positional_sql)
     except pglast.parser.ParseError:
@@ -89,10 +91,21 @@ def check_syntax(stmt: Statement, where: str) -> None:
         raise QueryError(f"{where}: SQL syntax error: {e.args[0]}") from None
 
 
-def apply_session_settings(conn: psycopg.Connection, settings: ReplaySettings) -> None:
-    """Pin planner noise (jit, parallel workers) and whatever the workload asks for."""
+def apply_session_settings(conn: psycopg.Connection, settings: ReplaySettings, where: str = "") -> None:
+    """Pin planner noise (jit, parallel workers) and whatever the workload asks for.
+
+    A setting the server refuses (unknown name, `work_mem: lots`, one that needs superuser)
+    is bad input: one line naming it, before any query runs.
+    """
     for name, value in settings.settings.items():
-        conn.execute(sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+        try:
+            with conn.transaction():  # a refused value leaves the session as it was
+                conn.execute(sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+        except psycopg.Error as e:
+            prefix = f"{where}: " if where else ""
+            raise WorkloadError(
+                f"{prefix}replay.settings.{name} = {value!r}: {e.diag.message_primary or str(e).splitlines()[0]}"
+            ) from None
 
 
 def validate_statement(conn: psycopg.Connection, stmt: Statement, where: str) -> None:
@@ -100,7 +113,7 @@ def validate_statement(conn: psycopg.Connection, stmt: Statement, where: str) ->
     params = {name: None for name in stmt.param_order}
     try:
         with conn.transaction(force_rollback=True):
-            conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql), params)
+            conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql), params, prepare=True)
     except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedFunction,
             psycopg.errors.SyntaxError) as e:
         raise QueryError(f"{where}: {e.diag.message_primary}") from None
@@ -202,7 +215,7 @@ def explain_once(conn: psycopg.Connection, stmt: Statement, params: Mapping[str,
             conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
         if not writes:
             conn.execute("SET TRANSACTION READ ONLY")
-        row = conn.execute(query, dict(params)).fetchone()
+        row = conn.execute(query, dict(params), prepare=True).fetchone()  # extended protocol: one statement
     if row is None:
         raise QueryError(f"query '{stmt.name}': EXPLAIN returned nothing")
     return parse_explain(row[0])

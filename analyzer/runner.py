@@ -8,6 +8,7 @@ DDL without --allow-ddl and is seeded only where its tables are empty (or with -
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import time
 import uuid
@@ -20,16 +21,16 @@ from typing import Any
 
 import psycopg
 from psycopg import conninfo as pg_conninfo
-from psycopg import sql
+from psycopg import pq, sql
 
 from analyzer.advisor.advise import AdvisorResult, advise
 from analyzer.advisor.timing import summarize
 from analyzer.advisor.writecosts import measured_write_costs
 from analyzer.catalog import read_catalog, server_info, table_row_estimates
 from analyzer.checks import QueryRun, evaluate_expectations, run_builtin_checks
-from analyzer.errors import AnalyzerError, TargetError
+from analyzer.errors import AnalyzerError, SeedError, TargetError
 from analyzer.params import sample_labelled_param_sets
-from analyzer.privileges import explain_privileges, read_privileges
+from analyzer.privileges import explain_privileges, read_privileges, unreadable_tables
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.replay import (
     Measurement,
@@ -41,6 +42,8 @@ from analyzer.replay import (
 )
 from analyzer.report.model import CheckOutcome, QueryReport, RunReport, SeedSummary, ServerInfo
 from analyzer.seeding.loader import seed_workload
+from analyzer.sequence_journal import sequences_put_back
+from analyzer.sqlguard import referenced_tables
 from analyzer.targets import Target, connect, open_target
 from analyzer.workload import Statement, Workload, load_workload
 
@@ -156,9 +159,11 @@ def scratch_database(target: Target, run_id: str, reporter: Reporter) -> Iterato
     """A database created for this run on the target's server, dropped at the end."""
     name = SCRATCH_PREFIX + run_id
     admin = connect(target.conninfo, dsn_masked=target.dsn_masked)
+    created = False
     try:
         try:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            created = True
             admin.execute(
                 sql.SQL("COMMENT ON DATABASE {} IS {}").format(
                     sql.Identifier(name), sql.Literal(f"pg-analyzer scratch database, run {run_id}")
@@ -169,13 +174,23 @@ def scratch_database(target: Target, run_id: str, reporter: Reporter) -> Iterato
                 f"{target.dsn_masked}: this role may not CREATE DATABASE, so --scratch cannot work; "
                 "ask for CREATEDB or run without --scratch"
             ) from None
+        except psycopg.errors.ReadOnlySqlTransaction:
+            raise TargetError(
+                f"{target.dsn_masked}: this session is read-only (default_transaction_read_only or a standby), "
+                "so --scratch cannot create its database; run without --scratch"
+            ) from None
+        except psycopg.Error as e:
+            raise TargetError(f"{target.dsn_masked}: cannot create the scratch database: "
+                              f"{e.diag.message_primary or e}") from None
         reporter.message(f"created scratch database {name}")
         yield pg_conninfo.make_conninfo(target.conninfo, dbname=name)
     finally:
-        try:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        except psycopg.Error:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        # only what was created is dropped: a failed CREATE must not be hidden by the teardown's own error
+        if created:
+            try:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            except psycopg.Error:
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
         admin.close()
 
 
@@ -208,6 +223,10 @@ def prepare_data(
                 conn.execute(workload.schema_sql)
         except psycopg.Error as e:
             raise AnalyzerError(f"{workload.path}: schema: {e.diag.message_primary or e}") from None
+        finally:
+            # a pg_dump file's set_config('search_path', '', false) must not change where the tool looks
+            if conn.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+                conn.execute("RESET search_path")
     elif missing:
         raise TargetError(f"{session.target.dsn_masked}: tables {', '.join(missing)} do not exist and the workload has no schema")
     else:
@@ -218,7 +237,69 @@ def prepare_data(
                 "(--replace re-seeds them)"
             )
             return SeedSummary(scale=scale, seed=seed, seconds=0.0, skipped="tables already hold rows")
-    return seed_workload(conn, workload, scale=scale, seed=seed, mode=options.seed_mode, reporter=reporter)
+    refuse_oversized_seed(session, workload, scale)
+    try:
+        return seed_workload(conn, workload, scale=scale, seed=seed, mode=options.seed_mode, reporter=reporter)
+    except psycopg.errors.QueryCanceled:
+        raise SeedError(
+            f"{session.target.dsn_masked}: seeding was cancelled by the server's statement_timeout "
+            f"({_setting(conn, 'statement_timeout')}); seed a smaller --scale, or raise it for this role"
+        ) from None
+    except psycopg.errors.InsufficientPrivilege as e:
+        raise SeedError(f"{session.target.dsn_masked}: seeding refused: {e.diag.message_primary}") from None
+    except psycopg.errors.ReadOnlySqlTransaction:
+        raise SeedError(f"{session.target.dsn_masked}: the session is read-only: nothing can be seeded here") from None
+
+
+def _setting(conn: psycopg.Connection, name: str) -> str:
+    if conn.pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        return "?"
+    row = conn.execute("SELECT current_setting(%s)", (name,)).fetchone()
+    return str(row[0]) if row else "?"
+
+
+# Bytes a seeded row takes on disk at least (heap tuple header and line pointer, before any column).
+ROW_OVERHEAD_BYTES = 28
+MAX_SEED_ROWS = 2_000_000_000
+
+
+def refuse_oversized_seed(session: Session, workload: Workload, scale: float) -> None:
+    """Estimate the rows and bytes a scale asks for before generating anything.
+
+    Generation works in chunks (memory does not grow with the scale), so the limit that
+    matters is disk: on the embedded server the data directory's free space is known and a
+    seed that cannot fit is refused with the figures; on other targets the row count alone.
+    """
+    rows = {name: int(rule.rows * scale) for name, rule in workload.tables.items()}
+    total = sum(rows.values())
+    if total > MAX_SEED_ROWS:
+        raise SeedError(
+            f"{workload.path}: scale {scale:g} asks for {total:,} rows, more than {MAX_SEED_ROWS:,}; "
+            "pick a smaller --scale"
+        )
+    datadir = getattr(session.target, "datadir", None)
+    if session.target.kind != "embedded" or not datadir:
+        return
+    widths = _row_widths(session.conn, list(rows))
+    estimate = sum(n * (ROW_OVERHEAD_BYTES + widths.get(t, 32)) for t, n in rows.items())
+    free = shutil.disk_usage(datadir).free
+    if estimate > free:
+        raise SeedError(
+            f"{workload.path}: scale {scale:g} needs about {estimate / 2**30:,.1f} GiB for {total:,} rows before "
+            f"indexes; {free / 2**30:,.1f} GiB is free under {datadir}: pick a smaller --scale"
+        )
+
+
+def _row_widths(conn: psycopg.Connection, tables: list[str]) -> dict[str, int]:
+    """A lower bound of each table's row width: fixed-width types at their size, others at 8 bytes."""
+    rows = conn.execute(
+        "SELECT c.relname, sum(CASE WHEN t.typlen > 0 THEN t.typlen ELSE 8 END)::int FROM pg_class c "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+        "JOIN pg_type t ON t.oid = a.atttypid WHERE c.oid = ANY(SELECT to_regclass(x)::oid FROM unnest(%s::text[]) x) "
+        "GROUP BY 1",
+        (tables,),
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
 
 
 def _has_rows(conn: psycopg.Connection, table: str) -> bool:
@@ -238,7 +319,8 @@ def replay_workload(
     A query that modifies data is not run at all where writes are not allowed (a --dsn target
     without --allow-writes): rolled back or not, it would take locks and write WAL on staging.
     """
-    apply_session_settings(conn, workload.replay)
+    apply_session_settings(conn, workload.replay, str(workload.path))
+    refuse_unreadable_tables(conn, workload)
     for stmt in workload.queries:
         validate_statement(conn, stmt, _where(workload, stmt))
     table_rows = table_row_estimates(conn)
@@ -254,12 +336,35 @@ def replay_workload(
                 reporter.advance()
                 continue
             param_sets = sample_labelled_param_sets(conn, stmt, workload.replay.param_sets, seed)
-            measurement = replay_statement(conn, stmt, [p.values for p in param_sets], workload.replay, reporter,
-                                           labels=[p.label for p in param_sets])
+            touched = referenced_tables(stmt.positional_sql) if modifies_data(stmt) else set()
+            with sequences_put_back(conn, touched):  # rolled back, but its inserts advanced them
+                measurement = replay_statement(conn, stmt, [p.values for p in param_sets], workload.replay, reporter,
+                                               labels=[p.label for p in param_sets])
             reports.append((measurement, query_report(measurement, workload, table_rows)))
     finally:
         reporter.finish()
     return reports
+
+
+def refuse_unreadable_tables(conn: psycopg.Connection, workload: Workload) -> None:
+    """Say up front which tables the role cannot read, rather than as a permission error mid-replay."""
+    needed: dict[str, str] = {}
+    for stmt in workload.queries:
+        for table in sorted(referenced_tables(stmt.positional_sql)):
+            needed.setdefault(table, stmt.name)
+    for stmt in workload.queries:
+        for source in stmt.params.values():
+            if source.kind == "sample" and source.table:
+                needed.setdefault(source.table, stmt.name)
+    denied = unreadable_tables(conn, sorted(needed))
+    if denied:
+        role = conn.execute("SELECT current_user").fetchone()
+        who = role[0] if role else "this role"
+        first = denied[0]
+        raise TargetError(
+            f"role {who} may not SELECT from {', '.join(denied)} (read by query '{needed[first]}', "
+            f"{workload.path}): GRANT SELECT ON {', '.join(denied)} TO {who}, or connect as a role that may"
+        )
 
 
 def advise_indexes(
@@ -269,11 +374,19 @@ def advise_indexes(
     baseline = {m.statement.name: summarize(m) for m in measurements}
     param_sets = {m.statement.name: [s.params for s in m.sets] for m in measurements}
     labels = {m.statement.name: [s.label for s in m.sets] for m in measurements}
-    return advise(
+    # the write mix runs INSERT/UPDATE/DELETE (rolled back), VACUUM and CHECKPOINT: on a database the
+    # tool does not own, only when --allow-writes says so
+    measure_writes = session.may_write and session.may_ddl
+    result = advise(
         session.conn, workload, baseline, param_sets, session.run_id, may_ddl=session.may_ddl, labels=labels,
-        write_costs=lambda candidates: measured_write_costs(session.conn, workload, seed, candidates),
+        write_costs=(lambda candidates: measured_write_costs(session.conn, workload, seed, candidates))
+        if measure_writes else None,
         reporter=reporter,
     )
+    if session.may_ddl and not session.may_write:
+        result.notes.append("write costs not measured: the write mix (rolled back, with VACUUM and CHECKPOINT) "
+                            "runs on a --dsn database only with --allow-writes")
+    return result
 
 
 def query_report(m: Measurement, workload: Workload, table_rows: dict[str, int]) -> QueryReport:

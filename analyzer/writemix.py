@@ -26,6 +26,7 @@ from psycopg import sql
 from analyzer.catalog import Catalog, Column, Table, read_catalog
 from analyzer.errors import QueryError
 from analyzer.params import sample_param_sets
+from analyzer.sequence_journal import sequences_put_back
 from analyzer.workload import Statement, Workload
 
 ROWS_PER_STATEMENT = 200  # rows each synthesized statement inserts, updates or deletes
@@ -148,7 +149,7 @@ def _declared_statements(conn: psycopg.Connection, writes: list[Statement], seed
 def _check_declared(conn: psycopg.Connection, statements: list[WriteStatement]) -> None:
     """Run every distinct declared write once, rolled back: a write that fails here would spoil every run."""
     seen: set[str] = set()
-    with conn.transaction(force_rollback=True):
+    with sequences_put_back(conn, {s.table for s in statements}), conn.transaction(force_rollback=True):
         for stmt in statements:
             if stmt.label in seen:
                 continue
@@ -426,7 +427,8 @@ def _delete(table: Table, key: str, keys: list[Any]) -> WriteStatement:
 def _keep_working(conn: psycopg.Connection, statements: Iterable[WriteStatement], notes: list[str]) -> list[WriteStatement]:
     """Try each statement once, rolled back; drop (with a note) what the schema rejects."""
     kept: list[WriteStatement] = []
-    with conn.transaction(force_rollback=True):
+    statements = list(statements)
+    with sequences_put_back(conn, {s.table for s in statements}), conn.transaction(force_rollback=True):
         for stmt in statements:
             try:
                 with conn.transaction():

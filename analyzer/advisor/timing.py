@@ -200,7 +200,7 @@ class QueryTimer:
             with self.conn.transaction(force_rollback=True):
                 for name in hide:
                     self.conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-                row = self.conn.execute(query, dict(params)).fetchone()
+                row = self.conn.execute(query, dict(params), prepare=True).fetchone()
             if row is not None:
                 names |= parse_explain(row[0]).index_names
         return frozenset(names)
@@ -212,7 +212,7 @@ def plan_costs(conn: psycopg.Connection, stmt: Statement, param_sets: Sequence[M
     costs: list[float] = []
     for params in param_sets:
         with conn.transaction(force_rollback=True):
-            row = conn.execute(query, dict(params)).fetchone()
+            row = conn.execute(query, dict(params), prepare=True).fetchone()
         costs.append(float(parse_explain(row[0]).root.total_cost or 0.0) if row is not None else 0.0)
     return costs
 

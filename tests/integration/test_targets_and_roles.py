@@ -35,6 +35,7 @@ queries:
     params:
       owner: {sample: notes.owner_id}
   - name: touch_note
+    modifies_data: true
     sql: UPDATE notes SET body = body || '!' WHERE id = :id
     params:
       id: {sample: notes.id}
