@@ -8,6 +8,7 @@ DDL without --allow-ddl and is seeded only where its tables are empty (or with -
 
 from __future__ import annotations
 
+import math
 import shutil
 import statistics
 import time
@@ -238,6 +239,7 @@ def prepare_data(
             )
             return SeedSummary(scale=scale, seed=seed, seconds=0.0, skipped="tables already hold rows")
     refuse_oversized_seed(session, workload, scale)
+    pin_statistics_target(conn, workload, scale)
     try:
         return seed_workload(conn, workload, scale=scale, seed=seed, mode=options.seed_mode, reporter=reporter)
     except psycopg.errors.QueryCanceled:
@@ -300,6 +302,23 @@ def _row_widths(conn: psycopg.Connection, tables: list[str]) -> dict[str, int]:
         (tables,),
     ).fetchall()
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+MAX_STATISTICS_TARGET = 10_000  # PostgreSQL's limit: ANALYZE reads every row of tables up to 3M rows
+
+
+def pin_statistics_target(conn: psycopg.Connection, workload: Workload, scale: float) -> None:
+    """Make ANALYZE of the seeded tables read every row, so the same data gives the same statistics.
+
+    ANALYZE samples 300 x default_statistics_target rows with a random seed of its own: on a
+    larger table two runs on identical data get different statistics, plans that flip at the
+    margin, and different advice. A target covering the largest table makes the sample the whole
+    table. It holds for the session: the advisor's ANALYZE after expression and partial index
+    builds reads every row too.
+    """
+    largest = max((rule.rows * scale for rule in workload.tables.values() if rule.rows), default=0.0)
+    target = min(MAX_STATISTICS_TARGET, max(100, math.ceil(largest / 300)))
+    conn.execute(sql.SQL("SET default_statistics_target = {}").format(sql.Literal(target)))
 
 
 def _has_rows(conn: psycopg.Connection, table: str) -> bool:
