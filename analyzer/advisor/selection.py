@@ -204,6 +204,16 @@ class Selection:
             self.builds.drop(new.cand.name)
 
 
+def _regression_text(before: QueryTiming, after: QueryTiming) -> str:
+    worse = objective.regressed_sets(before, after)
+    if not worse:
+        return ""
+    label = [f" ({before.labels[i]})" if i < len(before.labels) else "" for i in worse]
+    sets = ", ".join(f"set {i + 1}{lab} {before.buffers_by_set[i]:,} → {after.buffers_by_set[i]:,}"
+                     for i, lab in zip(worse, label, strict=True))
+    return f", but worse on {sets}"
+
+
 def choose(
     builds: IndexBuilds, timer: QueryTimer, proofs: list[Proof], queries: list[Statement],
     baseline: Mapping[str, QueryTiming], write_costs: WriteCosts | None, reporter: Reporter,
@@ -217,7 +227,8 @@ def choose(
             sel.rejected[p.cand.name] = "no query's plan used it (plain EXPLAIN with the index built)"
         elif not any(objective.helped(baseline[n], t) for n, t in p.after.items()):
             sel.rejected[p.cand.name] = "no query did less work with it: " + "; ".join(
-                f"{n} {objective.ratio_text(baseline[n], t)}" for n, t in p.after.items())
+                f"{n} {objective.ratio_text(baseline[n], t)}" + _regression_text(baseline[n], t)
+                for n, t in p.after.items())
     open_proofs = [p for p in proofs if p.cand.name not in sel.rejected]
     reporter.start("advisor: choose the set", len(open_proofs) + 1)
     try:

@@ -32,6 +32,13 @@ def test_an_index_that_hurts_the_heavy_set_does_not_help_even_if_the_mean_drops(
     assert not objective.helped(before, after)
 
 
+def test_a_nearly_free_set_that_costs_a_little_more_does_not_veto_a_large_saving() -> None:
+    before = Figures((3953, 28980, 28980, 6352, 11))
+    after = Figures((120, 300, 300, 200, 50))  # the set a LIMIT stopped after 11 buffers now reads 50
+    assert objective.helped(before, after)
+    assert objective.regressed_sets(Figures((500, 20_000)), Figures((5_000, 10))) == [0]
+
+
 def test_weighted_saving_counts_only_helped_queries() -> None:
     current = {"a": Figures((1000,)), "b": Figures((100,))}
     after = {"a": Figures((10,)), "b": Figures((150,))}
