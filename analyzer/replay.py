@@ -1,16 +1,19 @@
 """Replay declared statements under EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON).
 
-Each statement runs with several sampled parameter sets: warm-up runs first, then timed
-runs, within a time budget (a statement that takes seconds gets fewer runs, never fewer
-than three). Every run is inside a transaction that is rolled back, so statements that
-modify data leave nothing behind, and read-only statements run READ ONLY.
+Each statement runs with every sampled parameter set: warm-up runs first (repeated, a few
+times at most, until nothing is read from outside shared buffers), then timed runs within a
+time budget. The budget reduces the runs per set, never the sets: when even one timed run per
+set does not fit, each set runs once with TIMING OFF (buffers and rows, the figures the
+advisor decides on, are the same) and the measurement says so. Every run is inside a
+transaction that is rolled back, so statements that modify data leave nothing behind, and
+read-only statements run READ ONLY.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +28,7 @@ from analyzer.progress import Reporter, SilentReporter
 from analyzer.workload import ReplaySettings, Statement
 
 MIN_TIMED_RUNS = 3
+MAX_WARMUPS = 3  # warm-up runs per set while the last one still read blocks from outside shared buffers
 
 
 @dataclass
@@ -32,6 +36,7 @@ class ParamSetResult:
     """The timed runs of one parameter set and the plan of its last run."""
 
     params: Mapping[str, Any]
+    label: str = "declared"  # heavy, typical, rare or declared (analyzer.params)
     timings_ms: list[float] = field(default_factory=list)
     planning_ms: list[float] = field(default_factory=list)
     plan: ExplainResult | None = None
@@ -46,6 +51,7 @@ class Measurement:
     modifies_data: bool
     error: str | None = None
     timed_out_after_s: float | None = None  # statement_timeout cancelled it: its time is at least this
+    note: str | None = None  # how the budget shaped the measurement, when it did
 
     @property
     def timings_ms(self) -> list[float]:
@@ -124,33 +130,44 @@ def replay_statement(
     param_sets: list[dict[str, Any]],
     settings: ReplaySettings,
     reporter: Reporter | None = None,
+    labels: Sequence[str] | None = None,
+    hide_indexes: Sequence[str] = (),
 ) -> Measurement:
-    """Warm up, then time the statement under EXPLAIN ANALYZE for each parameter set."""
+    """Warm up, then time the statement under EXPLAIN ANALYZE for every parameter set.
+
+    `hide_indexes` are dropped inside each run's rolled-back transaction: the plan without
+    them, measured on the same warm server, with the indexes intact afterwards.
+    """
     reporter = reporter or SilentReporter()
     writes = modifies_data(stmt)
-    measurement = Measurement(statement=stmt, sets=[ParamSetResult(p) for p in param_sets], modifies_data=writes)
+    names = list(labels) if labels is not None else ["declared"] * len(param_sets)
+    measurement = Measurement(statement=stmt, sets=[ParamSetResult(p, names[i] if i < len(names) else "declared")
+                                                    for i, p in enumerate(param_sets)], modifies_data=writes)
     timeout_ms = int(settings.statement_timeout_s * 1000)
     conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(timeout_ms)))
     try:
         first = measurement.sets[0]
         started = time.perf_counter()
-        for _ in range(max(settings.warmup, 1)):
-            _explain(conn, stmt, first.params, writes)
-        per_run_s = max((time.perf_counter() - started) / max(settings.warmup, 1), 1e-4)
-        active = measurement.sets[: max(1, min(len(param_sets), _affordable_sets(settings, per_run_s)))]
-        measurement.sets = active
-        runs_each = _runs_per_set(settings, len(active), per_run_s)
-        for result in active:
-            if result is not first:
-                for _ in range(settings.warmup):
-                    _explain(conn, stmt, result.params, writes)
+        warmups = _warm_up(conn, stmt, first.params, writes, settings.warmup, hide_indexes)
+        per_run_s = max((time.perf_counter() - started) / warmups, 1e-4)
+        sets = len(measurement.sets)
+        timing = per_run_s * sets <= settings.budget_s
+        runs_each = _runs_per_set(settings, sets, per_run_s) if timing else 1
+        if not timing:
+            measurement.note = (f"one run per parameter set with TIMING OFF: a run takes about {per_run_s:.2f}s and "
+                                f"{sets} sets exceed the {settings.budget_s:g}s budget (buffers and rows are exact, "
+                                "times carry no per-node timing)")
+        for result in measurement.sets:
+            if result is not first and timing:
+                _warm_up(conn, stmt, result.params, writes, settings.warmup, hide_indexes)
             for _ in range(runs_each):
-                plan = _explain(conn, stmt, result.params, writes)
+                plan = explain_once(conn, stmt, result.params, writes, timing=timing, hide_indexes=hide_indexes)
                 result.timings_ms.append(plan.execution_ms or 0.0)
                 result.planning_ms.append(plan.planning_ms or 0.0)
                 result.plan = plan
-                reporter.advance(1 / (runs_each * len(active)))
-        _top_up(conn, stmt, measurement, writes)
+                reporter.advance(1 / (runs_each * sets))
+        if timing:
+            _top_up(conn, stmt, measurement, writes, hide_indexes)
         for result in measurement.sets:
             if result.plan is not None:
                 result.plan = resolve_partitions(conn, result.plan)
@@ -166,28 +183,42 @@ def replay_statement(
     return measurement
 
 
+def _warm_up(conn: psycopg.Connection, stmt: Statement, params: Mapping[str, Any], writes: bool, warmup: int,
+             hide_indexes: Sequence[str]) -> int:
+    """`warmup` runs, then more (up to MAX_WARMUPS) while the last one still read blocks: timed runs start warm."""
+    runs = 0
+    while runs < max(warmup, 1):
+        plan = explain_once(conn, stmt, params, writes, timing=False, hide_indexes=hide_indexes)
+        runs += 1
+        if runs >= max(warmup, 1) and plan.total_buffers.shared_read and runs < MAX_WARMUPS:
+            warmup += 1
+    return runs
+
+
 def _runs_per_set(settings: ReplaySettings, sets: int, per_run_s: float) -> int:
     affordable = math.floor(settings.budget_s / (per_run_s * max(sets, 1)))
     return max(1, min(settings.runs, affordable))
 
 
-def _affordable_sets(settings: ReplaySettings, per_run_s: float) -> int:
-    return max(1, math.floor(settings.budget_s / (per_run_s * MIN_TIMED_RUNS)))
-
-
-def _top_up(conn: psycopg.Connection, stmt: Statement, m: Measurement, writes: bool) -> None:
+def _top_up(conn: psycopg.Connection, stmt: Statement, m: Measurement, writes: bool,
+            hide_indexes: Sequence[str]) -> None:
     """Never fewer than three timed runs in all, however slow the statement."""
     target = m.sets[0]
     while len(m.timings_ms) < MIN_TIMED_RUNS:
-        plan = _explain(conn, stmt, target.params, writes)
+        plan = explain_once(conn, stmt, target.params, writes, hide_indexes=hide_indexes)
         target.timings_ms.append(plan.execution_ms or 0.0)
         target.planning_ms.append(plan.planning_ms or 0.0)
         target.plan = plan
 
 
-def _explain(conn: psycopg.Connection, stmt: Statement, params: Mapping[str, Any], writes: bool) -> ExplainResult:
-    query = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql)
+def explain_once(conn: psycopg.Connection, stmt: Statement, params: Mapping[str, Any], writes: bool, *,
+                 timing: bool = True, hide_indexes: Sequence[str] = ()) -> ExplainResult:
+    """One EXPLAIN (ANALYZE, BUFFERS) run in a rolled-back transaction, without `hide_indexes`."""
+    options = "ANALYZE, BUFFERS, FORMAT JSON" if timing else "ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON"
+    query = sql.SQL("EXPLAIN (" + options + ") ") + sql.SQL(stmt.psycopg_sql)
     with conn.transaction(force_rollback=True):
+        for name in hide_indexes:
+            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
         if not writes:
             conn.execute("SET TRANSACTION READ ONLY")
         row = conn.execute(query, dict(params), prepare=True).fetchone()  # extended protocol: one statement

@@ -8,6 +8,7 @@ DDL without --allow-ddl and is seeded only where its tables are empty (or with -
 
 from __future__ import annotations
 
+import math
 import shutil
 import statistics
 import time
@@ -29,7 +30,7 @@ from analyzer.advisor.writecosts import measured_write_costs
 from analyzer.catalog import read_catalog, server_info, table_ident, table_row_estimates
 from analyzer.checks import QueryRun, evaluate_expectations, run_builtin_checks
 from analyzer.errors import AnalyzerError, SeedError, TargetError
-from analyzer.params import sample_param_sets
+from analyzer.params import sample_labelled_param_sets
 from analyzer.privileges import explain_privileges, read_privileges, unreadable_tables
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.replay import (
@@ -253,6 +254,7 @@ def prepare_data(
             )
             return SeedSummary(scale=scale, seed=seed, seconds=0.0, skipped="tables already hold rows")
     refuse_oversized_seed(session, workload, scale)
+    pin_statistics_target(conn, workload, scale)
     try:
         summary = seed_workload(conn, workload, scale=scale, seed=seed, mode=options.seed_mode, reporter=reporter)
     except psycopg.errors.QueryCanceled:
@@ -355,6 +357,23 @@ def create_schema(session: Session, workload: Workload) -> None:
         raise AnalyzerError(f"{workload.path}: schema: {e.diag.message_primary or e}") from None
 
 
+MAX_STATISTICS_TARGET = 10_000  # PostgreSQL's limit: ANALYZE reads every row of tables up to 3M rows
+
+
+def pin_statistics_target(conn: psycopg.Connection, workload: Workload, scale: float) -> None:
+    """Make ANALYZE of the seeded tables read every row, so the same data gives the same statistics.
+
+    ANALYZE samples 300 x default_statistics_target rows with a random seed of its own: on a
+    larger table two runs on identical data get different statistics, plans that flip at the
+    margin, and different advice. A target covering the largest table makes the sample the whole
+    table. It holds for the session: the advisor's ANALYZE after expression and partial index
+    builds reads every row too.
+    """
+    largest = max((rule.rows * scale for rule in workload.tables.values() if rule.rows), default=0.0)
+    target = min(MAX_STATISTICS_TARGET, max(100, math.ceil(largest / 300)))
+    conn.execute(sql.SQL("SET default_statistics_target = {}").format(sql.Literal(target)))
+
+
 def _has_rows(conn: psycopg.Connection, table: str) -> bool:
     row = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(table_ident(table))).fetchone()
     return bool(row and row[0])
@@ -388,12 +407,13 @@ def replay_workload(
                 reports.append((refused, query_report(refused, workload, table_rows)))
                 reporter.advance()
                 continue
-            param_sets = sample_param_sets(conn, stmt, workload.replay.param_sets, seed)
+            param_sets = sample_labelled_param_sets(conn, stmt, workload.replay.param_sets, seed)
             reporter.detail(f"replay {number}/{len(workload.queries)} {stmt.name}: "
                             f"{len(param_sets)} set{'s' if len(param_sets) != 1 else ''}")
             touched = referenced_tables(stmt.positional_sql) if modifies_data(stmt) else set()
             with sequences_put_back(conn, touched):  # rolled back, but its inserts advanced them
-                measurement = replay_statement(conn, stmt, param_sets, workload.replay, reporter)
+                measurement = replay_statement(conn, stmt, [p.values for p in param_sets], workload.replay, reporter,
+                                               labels=[p.label for p in param_sets])
             reports.append((measurement, query_report(measurement, workload, table_rows)))
     finally:
         reporter.finish()
@@ -427,11 +447,12 @@ def advise_indexes(
     """Prove index candidates against the replay's figures, with the write mix's costs."""
     baseline = {m.statement.name: summarize(m) for m in measurements}
     param_sets = {m.statement.name: [s.params for s in m.sets] for m in measurements}
+    labels = {m.statement.name: [s.label for s in m.sets] for m in measurements}
     # the write mix runs INSERT/UPDATE/DELETE (rolled back), VACUUM and CHECKPOINT: on a database the
     # tool does not own, only when --allow-writes says so
     measure_writes = session.may_write and session.may_ddl
     result = advise(
-        session.conn, workload, baseline, param_sets, session.run_id, may_ddl=session.may_ddl,
+        session.conn, workload, baseline, param_sets, session.run_id, may_ddl=session.may_ddl, labels=labels,
         write_costs=(lambda candidates: measured_write_costs(session.conn, workload, seed, candidates))
         if measure_writes else None,
         reporter=reporter,
@@ -488,6 +509,10 @@ def query_report(m: Measurement, workload: Workload, table_rows: dict[str, int])
         plans_by_params=tuple(s.plan.raw for s in m.sets if s.plan is not None),
         rows=plan.root.actual_rows,
         modifies_data=m.modifies_data,
+        param_labels=tuple(s.label for s in m.sets),
+        rows_by_params=tuple(s.plan.root.actual_rows if s.plan is not None else None for s in m.sets),
+        buffers_by_params=tuple(s.plan.total_buffers.total_shared if s.plan is not None else None for s in m.sets),
+        measurement_note=m.note,
     )
 
 

@@ -37,6 +37,7 @@ class ParamSource:
     where: str | None = None
     pick: str = "rows"
     sql: str | None = None
+    group: str | None = None  # `from:`: parameters of one group are drawn from one row (default: the table)
 
 
 @dataclass(frozen=True)
@@ -530,7 +531,8 @@ def _param_source(where: str, key: str, raw: Any) -> ParamSource:
                 filter_sql = safe_filter(str(raw["where"]))
             except SqlRejected as e:
                 raise WorkloadError(f"{where}: params.{key}: {e}") from None
-        return ParamSource(kind="sample", table=table, column=column, where=filter_sql, pick=raw.get("pick", "rows"))
+        return ParamSource(kind="sample", table=table, column=column, where=filter_sql, pick=raw.get("pick", "rows"),
+                           group=str(raw["from"]) if raw.get("from") is not None else None)
     if "sql" in raw:
         text = str(raw["sql"]).strip()
         try:

@@ -1,84 +1,225 @@
-"""Timing a declared query before and after an index, with the same parameter sets.
+"""Measuring a declared query in one state of the indexes, with the same parameter sets every time.
 
-A proof compares like with like: the parameter sets of the first replay, the same replay
-code (EXPLAIN ANALYZE in rolled-back transactions, warm-up, time budget), and the same
-summary figures (median over all timed runs, buffers of the representative run). Whether
-the planner would use an index is asked first with a plain EXPLAIN, which costs no execution.
+A proof compares like with like: the parameter sets of the first replay, every one of them,
+and the same replay code (EXPLAIN ANALYZE in rolled-back transactions, warm-up until nothing
+is read from outside shared buffers). The advisor decides on buffers (analyzer/advisor/
+objective.py), which one run per set gives exactly; time is confirmed by `paired`, which
+alternates runs without and with the indexes (ABAB, the "without" side dropping them inside
+its rolled-back transaction) so both sides share the same warm cache and the same machine
+load. Whether the planner would use an index is asked first with a plain EXPLAIN.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 
 from analyzer.partitions import resolve_partitions
-from analyzer.plan import parse_explain
-from analyzer.replay import Measurement, replay_statement
+from analyzer.plan import ExplainResult, parse_explain
+from analyzer.replay import Measurement, ParamSetResult, explain_once, modifies_data
 from analyzer.workload import ReplaySettings, Statement
 
-PROOF_BUDGET_S = 2.0  # per query and index: enough for 3 timed runs of anything an index made fast
-PROOF_RUNS = 3  # timed runs per parameter set; the median is taken over all sets
+PAIRED_ROUNDS = 5  # ABAB rounds per parameter set at most (the budget cuts a slow query to one pair per set)
+MAX_WARM_RUNS = 3  # a paired run is repeated while it still read blocks from outside shared buffers
 
 
 @dataclass(frozen=True)
 class QueryTiming:
-    """What one query cost in one state of the indexes."""
+    """What one query cost in one state of the indexes, per parameter set and in summary."""
 
     median_ms: float
-    buffers: int
+    buffers: int  # of the representative set
     timings_ms: tuple[float, ...]
     plan: Any  # raw EXPLAIN JSON of the representative run
     index_names: frozenset[str]
     error: str | None = None
     timed_out: bool = False  # cancelled by statement_timeout: `median_ms` is the timeout, a lower bound
+    buffers_by_set: tuple[int, ...] = ()  # shared hit + read of each parameter set: the objective's input
+    plans_by_set: tuple[Any, ...] = ()
+    ms_by_set: tuple[float, ...] = ()  # median per parameter set
+    labels: tuple[str, ...] = ()
+    representative: int = 0  # index of the set whose plan is `plan`
+    spread_ms: float = 0.0  # paired timing: half the interquartile range of the per-pair differences
+
+    def plan_of_set(self, i: int) -> Any:
+        """The plan of parameter set `i` (the representative plan when that set was not measured)."""
+        return self.plans_by_set[i] if i < len(self.plans_by_set) else self.plan
 
 
 def summarize(m: Measurement) -> QueryTiming:
-    """Median of all timed runs; buffers and plan of the parameter set whose median is the median."""
+    """Median of all timed runs; per-set buffers; plan of the set whose median is the median."""
     measured = [s for s in m.sets if s.plan is not None and s.timings_ms]
     if m.timed_out_after_s is not None:
-        return QueryTiming(m.timed_out_after_s * 1000, 0, (), None, frozenset(), timed_out=True)
+        return QueryTiming(m.timed_out_after_s * 1000, 0, (), None, frozenset(), timed_out=True,
+                           labels=tuple(s.label for s in m.sets))
     if m.error is not None or not measured:
         return QueryTiming(float("inf"), 0, (), None, frozenset(), error=m.error or "no plan was measured")
-    ranked = sorted(measured, key=lambda s: statistics.median(s.timings_ms))
-    representative = ranked[(len(ranked) - 1) // 2]
-    assert representative.plan is not None
+    medians = [statistics.median(s.timings_ms) for s in measured]
+    order = sorted(range(len(measured)), key=lambda i: (medians[i], i))
+    rep = order[(len(order) - 1) // 2]
+    plan = measured[rep].plan
+    assert plan is not None
     names = frozenset(n for s in measured if s.plan is not None for n in s.plan.index_names)
     return QueryTiming(
         median_ms=statistics.median(m.timings_ms),
-        buffers=representative.plan.total_buffers.total_shared,
+        buffers=plan.total_buffers.total_shared,
         timings_ms=tuple(m.timings_ms),
-        plan=representative.plan.raw,
+        plan=plan.raw,
         index_names=names,
+        buffers_by_set=tuple(s.plan.total_buffers.total_shared for s in measured if s.plan is not None),
+        plans_by_set=tuple(s.plan.raw for s in measured if s.plan is not None),
+        ms_by_set=tuple(medians),
+        labels=tuple(s.label for s in measured),
+        representative=rep,
     )
 
 
+@dataclass
+class PairedTiming:
+    """The same query timed without and with indexes, in alternating runs of each parameter set."""
+
+    before: QueryTiming
+    after: QueryTiming
+    differences_ms: list[float] = field(default_factory=list)
+
+
 class QueryTimer:
-    """Re-times declared queries with the parameter sets their first replay used."""
+    """Re-measures declared queries with the parameter sets their first replay used."""
 
     def __init__(self, conn: psycopg.Connection, settings: ReplaySettings,
-                 param_sets: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+                 param_sets: Mapping[str, Sequence[Mapping[str, Any]]],
+                 labels: Mapping[str, Sequence[str]] | None = None) -> None:
         self.conn = conn
-        self.settings = replace(settings, budget_s=min(settings.budget_s, PROOF_BUDGET_S),
-                                runs=min(settings.runs, PROOF_RUNS))
+        self.settings = settings
         self.param_sets = param_sets
+        self.labels = labels or {}
+        self.measurements = 0  # EXPLAIN ANALYZE measurements of a query in one state (for the phase figures)
 
-    def time(self, stmt: Statement) -> QueryTiming:
+    def time(self, stmt: Statement, hide: Sequence[str] = ()) -> QueryTiming:
+        """Every parameter set, one run each, no warm-up: the buffers the objective needs.
+
+        Buffers touched (hit + read) do not depend on what is cached, so a cold run counts the
+        same work as a warm one; warm-up runs would only buy a better time, which the paired
+        confirmation of the final set measures anyway. `hide` are indexes dropped inside each
+        run's rolled-back transaction: the state without them, with no rebuild afterwards.
+        """
+        writes = modifies_data(stmt)
         sets = [dict(p) for p in self.param_sets[stmt.name]]
-        return summarize(replay_statement(self.conn, stmt, sets, self.settings))
+        labels = list(self.labels.get(stmt.name, ["declared"] * len(sets)))
+        m = Measurement(stmt, [], writes)
+        self.measurements += 1
+        with self._timeout():
+            try:
+                for i, params in enumerate(sets):
+                    result = ParamSetResult(params, labels[i] if i < len(labels) else "declared")
+                    m.sets.append(result)
+                    plan = resolve_partitions(self.conn, explain_once(self.conn, stmt, params, writes, hide_indexes=hide))
+                    result.timings_ms.append(plan.execution_ms or 0.0)
+                    result.plan = plan
+            except psycopg.errors.QueryCanceled:
+                m.timed_out_after_s = self.settings.statement_timeout_s
+            except psycopg.Error as e:
+                m.error = e.diag.message_primary or str(e)
+        return summarize(m)
 
-    def planned_indexes(self, stmt: Statement) -> frozenset[str]:
+    @contextmanager
+    def _timeout(self) -> Iterator[None]:
+        self.conn.execute(sql.SQL("SET statement_timeout = {}").format(
+            sql.Literal(int(self.settings.statement_timeout_s * 1000))))
+        try:
+            yield
+        finally:
+            if self.conn.pgconn.transaction_status != pq.TransactionStatus.ACTIVE:
+                self.conn.execute("RESET statement_timeout")
+
+    def paired(self, stmt: Statement, hide: Sequence[str], rounds: int = PAIRED_ROUNDS) -> PairedTiming:
+        """ABAB runs per parameter set: without `hide` (dropped in the run's rolled-back transaction), then with.
+
+        Each side's run counts once it read nothing from outside shared buffers (it is repeated
+        until then), and the sides alternate, so a busy neighbour slows both alike; the per-pair
+        differences give the noise band the report quotes.
+        """
+        writes = modifies_data(stmt)
+        sets = [dict(p) for p in self.param_sets[stmt.name]]
+        labels = list(self.labels.get(stmt.name, ["declared"] * len(sets)))
+        before = Measurement(stmt, [], writes)
+        after = Measurement(stmt, [], writes)
+        diffs: list[float] = []
+        with self._timeout():
+            self._paired_runs(stmt, sets, labels, hide, rounds, before, after, diffs)
+        self.measurements += 2
+        spread = _half_iqr(diffs)
+        return PairedTiming(replace(summarize(before), spread_ms=spread), replace(summarize(after), spread_ms=spread),
+                            diffs)
+
+    def _paired_runs(self, stmt: Statement, sets: list[dict[str, Any]], labels: list[str], hide: Sequence[str],
+                     rounds: int, before: Measurement, after: Measurement, diffs: list[float]) -> None:
+        writes = before.modifies_data
+        try:
+            per_set_s = self.settings.budget_s / max(len(sets), 1)
+            for i, params in enumerate(sets):
+                label = labels[i] if i < len(labels) else "declared"
+                a, b = ParamSetResult(params, label), ParamSetResult(params, label)
+                before.sets.append(a)
+                after.sets.append(b)
+                started = time.perf_counter()
+                for r in range(rounds):
+                    pa = self._warm_run(stmt, params, writes, hide)
+                    pb = self._warm_run(stmt, params, writes, ())
+                    a.timings_ms.append(pa.execution_ms or 0.0)
+                    b.timings_ms.append(pb.execution_ms or 0.0)
+                    a.plan, b.plan = pa, pb
+                    diffs.append((pa.execution_ms or 0.0) - (pb.execution_ms or 0.0))
+                    # the budget reduces the rounds of a slow query, never below one pair per set
+                    if (time.perf_counter() - started) * (r + 2) / (r + 1) > per_set_s:
+                        break
+        except psycopg.errors.QueryCanceled:
+            before.timed_out_after_s = self.settings.statement_timeout_s
+        except psycopg.Error as e:
+            after.error = e.diag.message_primary or str(e)
+
+    def _warm_run(self, stmt: Statement, params: Mapping[str, Any], writes: bool, hide: Sequence[str]) -> ExplainResult:
+        """A timed run that read nothing from outside shared buffers (re-run while it did, a few times at most)."""
+        for _ in range(MAX_WARM_RUNS):
+            plan = resolve_partitions(self.conn, explain_once(self.conn, stmt, params, writes, hide_indexes=hide))
+            if not plan.total_buffers.shared_read:
+                break
+        return plan
+
+    def planned_indexes(self, stmt: Statement, hide: Sequence[str] = ()) -> frozenset[str]:
         """Indexes the planner picks for any of the query's parameter sets (plain EXPLAIN, nothing runs)."""
         names: set[str] = set()
         query = sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql)
         for params in self.param_sets[stmt.name]:
             with self.conn.transaction(force_rollback=True):
-                row = self.conn.execute(query, dict(params)).fetchone()
+                for name in hide:
+                    self.conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+                row = self.conn.execute(query, dict(params), prepare=True).fetchone()
             if row is not None:
                 names |= resolve_partitions(self.conn, parse_explain(row[0])).index_names
         return frozenset(names)
+
+
+def plan_costs(conn: psycopg.Connection, stmt: Statement, param_sets: Sequence[Mapping[str, Any]]) -> list[float]:
+    """The planner's total cost per parameter set (plain EXPLAIN): page units, a stand-in where nothing was counted."""
+    query = sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql)
+    costs: list[float] = []
+    for params in param_sets:
+        with conn.transaction(force_rollback=True):
+            row = conn.execute(query, dict(params), prepare=True).fetchone()
+        costs.append(float(parse_explain(row[0]).root.total_cost or 0.0) if row is not None else 0.0)
+    return costs
+
+
+def _half_iqr(values: list[float]) -> float:
+    if len(values) < 2:
+        return 0.0
+    q = statistics.quantiles(values, n=4)
+    return (q[2] - q[0]) / 2

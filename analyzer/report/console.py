@@ -146,6 +146,12 @@ def _print_advice(report: RunReport, console: Console) -> None:
         if rejected:
             line += f" ({rejected} candidate{'s' if rejected != 1 else ''} rejected)"
         console.print(line, highlight=False)
+        if a.weighted_buffers_before is not None and a.weighted_buffers_after is not None:
+            total = a.phases_s.get("total")
+            extra = (f"; advisor {total:,.0f} s for {a.build_ms_total / 1000:,.1f} s of candidate builds"
+                     if total is not None and a.build_ms_total else "")
+            console.print(f"chosen on buffers: {a.weighted_buffers_before:,.0f} → {a.weighted_buffers_after:,.0f} "
+                          f"weighted shared buffers per query (times: paired warm runs){extra}", highlight=False)
 
 
 def _ms(v: float | None) -> str:

@@ -115,6 +115,8 @@ class QueryView:
     sql: str
     param_names: list[str]
     param_rows: list[list[str]]
+    param_labels: list[str]  # heavy, typical, rare or declared, per set
+    param_figures: list[tuple[str, str]]  # rows returned and buffers touched, per set
     share_pct: float
     chart: str
     plan: PlanView | None
@@ -289,10 +291,15 @@ def _query_view(
             by_path.setdefault(c.node_path, []).append(c)
     located: dict[int, str] = {}  # id(check) -> anchor of the node it was drawn on
 
-    plan = _plan_view(q.plan, "Plan", f"{anchor}-p0", by_path, located) if q.plan else None
+    before_raw = helped[1].plan_before if helped is not None and helped[1].plan_before else q.plan
+    title = "Plan"
+    if helped is not None and helped[1].plan_before and helped[1].param_set is not None:
+        # before and after of the same parameter set, side by side
+        title = f"Before, parameter set {helped[1].param_set + 1} ({helped[1].param_label or 'declared'})"
+    plan = _plan_view(before_raw, title, f"{anchor}-p0", by_path, located) if before_raw else None
     others: list[PlanView] = []
     if q.plan:
-        seen = {plan_shape(parse_explain(q.plan))}
+        seen = {plan_shape(parse_explain(before_raw))}
         for raw in q.plans_by_params:
             if not raw:
                 continue
@@ -309,7 +316,8 @@ def _query_view(
         rec, speed = helped
         if speed.timings_after_ms:
             series.append(Series("after", speed.timings_after_ms, AFTER_COLOR))
-        plan_after = (_plan_view(speed.plan_after, f"With {rec.name}", f"{anchor}-a", {}, {})
+        same = f", parameter set {speed.param_set + 1}" if speed.param_set is not None and speed.plan_before else ""
+        plan_after = (_plan_view(speed.plan_after, f"With {rec.name}{same}", f"{anchor}-a", {}, {})
                       if speed.plan_after else None)
         after = AfterView(rec, speed, plan_after)
 
@@ -324,6 +332,9 @@ def _query_view(
         sql=sqlparse.format(q.sql, reindent=True, keyword_case="upper", indent_width=2).strip(),
         param_names=names,
         param_rows=[[_fmt_param(p.get(k)) for k in names] for p in q.params],
+        param_labels=[q.param_labels[i] if i < len(q.param_labels) else "declared" for i in range(len(q.params))],
+        param_figures=[(_fmt_count(q.rows_by_params, i), _fmt_count(q.buffers_by_params, i))
+                       for i in range(len(q.params))],
         share_pct=share_pct,
         chart=latency_chart(series),
         plan=plan, after=after, other_plans=others,
@@ -338,6 +349,11 @@ def _query_view(
 def short_check_name(name: str) -> str:
     """`expect.no_seq_scan` and `builtin.seq_scan` read better without their prefixes next to a severity."""
     return name.split(".", 1)[1] if name.startswith(("expect.", "builtin.")) else name
+
+
+def _fmt_count(values: tuple[float | int | None, ...], i: int) -> str:
+    v = values[i] if i < len(values) else None
+    return "" if v is None else f"{v:,.0f}"
 
 
 def _fmt_param(v: Any) -> str:

@@ -94,6 +94,10 @@ class QueryReport:
     rows: float | None = None
     error: str | None = None
     modifies_data: bool = False
+    param_labels: tuple[str, ...] = ()  # heavy, typical, rare or declared, per parameter set
+    rows_by_params: tuple[float | None, ...] = ()  # rows the plan returned, per parameter set
+    buffers_by_params: tuple[int | None, ...] = ()  # shared buffers touched (hit + read), per parameter set
+    measurement_note: str | None = None  # how the time budget shaped the measurement, when it did
 
     @property
     def passed(self) -> bool:
@@ -157,6 +161,12 @@ class QuerySpeedup:
     uses_index: bool
     plan_after: Any = None
     timings_after_ms: tuple[float, ...] = ()
+    plan_before: Any = None  # the same parameter set as plan_after
+    param_set: int | None = None  # index into the query's params of the set both plans ran with
+    param_label: str | None = None  # heavy, typical, rare or declared
+    before_buffers_by_set: tuple[int, ...] = ()  # the objective's input, per parameter set
+    after_buffers_by_set: tuple[int, ...] = ()
+    time_spread_ms: float | None = None  # paired timing: half the IQR of the before-after differences
 
     @property
     def speedup(self) -> float:
@@ -216,6 +226,14 @@ class AdvisorSummary:
     weighted_write_ms_after: float | None = None
     weighted_total_ms_before: float | None = None
     weighted_total_ms_after: float | None = None
+    objective: str = ""  # what the choice was made on (analyzer/advisor/objective.py)
+    weighted_buffers_before: float | None = None
+    weighted_buffers_after: float | None = None
+    phases_s: dict[str, float] = field(default_factory=dict)  # seconds per advisor phase
+    build_ms_total: float | None = None  # each candidate built once: the floor of a real-build advisor
+    builds: int = 0  # index builds performed in all (a candidate may be built again to prune or swap)
+    measurements: int = 0  # query measurements (every parameter set of one query in one state)
+
 
 
 @dataclass(frozen=True)

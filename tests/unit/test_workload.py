@@ -105,3 +105,33 @@ def test_a_write_in_steps_keeps_its_statements_in_order_with_shared_parameters(t
 def test_a_bad_steps_write_is_refused_naming_it(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     with pytest.raises(WorkloadError, match=expected.replace("[", r"\[").replace("]", r"\]")):
         load_workload(_write(tmp_path, STEPS.replace(*change)))
+
+
+def test_params_from_one_table_are_grouped_and_from_names_or_breaks_the_group(tmp_path: Path) -> None:
+    from analyzer.errors import QueryError
+    from analyzer.params import _groups
+
+    w = load_workload(_write(tmp_path, """
+name: groups
+seed: false
+queries:
+  - name: q
+    sql: SELECT 1 WHERE :a = :b AND :c = :d AND :e = :f
+    params:
+      a: {sample: t.a}
+      b: {sample: t.b}
+      c: {sample: t.c, from: independent}
+      d: {sample: u.d, from: mine}
+      e: {sample: u.e, from: mine}
+      f: {values: [1, 2]}
+  - name: across
+    sql: SELECT 1 WHERE :a = :b
+    params:
+      a: {sample: t.a, from: g}
+      b: {sample: u.b, from: g}
+"""))
+    q, across = w.queries
+    assert q.params["d"].group == "mine"
+    assert sorted(_groups(q).values()) == [["a", "b"], ["c"], ["d", "e"], ["f"]]
+    with pytest.raises(QueryError, match="one row of one table"):
+        _groups(across)
