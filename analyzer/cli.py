@@ -117,9 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--dsn", help="existing server (default: DATABASE_URL, PG* variables, else an embedded server)")
         p.add_argument("--scale", type=_scale, help="multiply every table's rows (default: the workload's scale)")
         p.add_argument("--seed", type=_seed, help="random seed, 0 or more (default: the workload's seed)")
-        if replays:  # seeding a scratch database that is dropped at the end, or writes never replayed, do nothing
+        if replays:  # writes are never replayed by `seed`
             p.add_argument("--scratch", action="store_true",
                            help="work in a scratch database on the --dsn server, dropped at the end")
+        else:  # seeding a scratch database that is dropped at the end is only useful to --explain
+            p.add_argument("--scratch", action="store_true",
+                           help="with --explain: infer the rules in a scratch database (dropped at the end)")
         p.add_argument("--allow-ddl", action="store_true", help="allow creating the schema in the --dsn database")
         if replays:
             p.add_argument("--allow-writes", action="store_true",
@@ -507,6 +510,9 @@ def _cmd_plan(args: argparse.Namespace, out: Console) -> int:
 def _cmd_seed(args: argparse.Namespace, out: Console, reporter: Reporter) -> int:
     from analyzer.runner import run_workload
 
+    if args.scratch and not args.explain:
+        raise AnalyzerError("seed --scratch would seed a database that is dropped at the end: use it with --explain, "
+                            "or seed --dsn ... --allow-ddl to keep the data")
     if args.explain:
         from analyzer.runner import explain_seeding
 

@@ -210,7 +210,7 @@ class _Checker:
                 names = [m for m in dir(_faker()) if not m.startswith("_")]
                 self.add(line, f"{rule.where}: unknown Faker provider '{provider}'{_did_you_mean(provider, names)}")
         elif rule.kind == "ref" and self.catalog is not None:
-            target, _, column = str(rule.arg).partition(".")
+            target, _, column = str(rule.arg).rpartition(".") if "." in str(rule.arg) else (str(rule.arg), "", "")
             t = self.catalog.table(target)
             if t is None:
                 self.add(line, f"{rule.where}: references {rule.arg}, but table {target} does not exist"
@@ -290,7 +290,7 @@ class _Checker:
             return
         if "sample" not in source:
             return
-        table, dot, column = str(source["sample"]).partition(".")
+        table, dot, column = str(source["sample"]).rpartition(".")
         if not dot:
             return  # the JSON Schema said so
         line = self.lines.line(*loc, "sample")

@@ -12,7 +12,7 @@ from typing import Any
 import pglast
 from pglast import ast, enums
 
-from analyzer.catalog import Catalog, Column, Constraint, ForeignKey, Table
+from analyzer.catalog import DEFAULT_SCHEMA, Catalog, Column, Constraint, ForeignKey, Table, table_key
 
 # pglast spells built-in types by their internal names; the seeder expects format_type()'s.
 _TYPE_NAMES = {
@@ -44,25 +44,31 @@ def catalog_from_ddl(ddl: str) -> Catalog:
     for raw in tree:
         stmt = raw.stmt
         if isinstance(stmt, ast.CreateStmt) and stmt.relation is not None:
-            builder = builders.setdefault(str(stmt.relation.relname), _TableBuilder(str(stmt.relation.relname)))
+            key = _key(stmt.relation)
+            builder = builders.setdefault(key, _TableBuilder(key))
             # PARTITION OF and INHERITS take the parent's columns first
-            builder.parents.extend(str(r.relname) for r in stmt.inhRelations or ())
+            builder.parents.extend(_key(r) for r in stmt.inhRelations or ())
             for element in stmt.tableElts or ():
                 if isinstance(element, ast.TableLikeClause) and element.relation is not None:
-                    builder.parents.append(str(element.relation.relname))
+                    builder.parents.append(_key(element.relation))
                 else:
                     builder.add(element)
         elif isinstance(stmt, (ast.ViewStmt, ast.CreateTableAsStmt)):
             # columns come from a query: known to the server only, so every column name is accepted
             rel = stmt.view if isinstance(stmt, ast.ViewStmt) else stmt.into.rel if stmt.into is not None else None
             if rel is not None:
-                builders.setdefault(str(rel.relname), _TableBuilder(str(rel.relname))).derived = True
+                builders.setdefault(_key(rel), _TableBuilder(_key(rel))).derived = True
         elif isinstance(stmt, ast.AlterTableStmt) and stmt.relation is not None:
-            builder = builders.setdefault(str(stmt.relation.relname), _TableBuilder(str(stmt.relation.relname)))
+            builder = builders.setdefault(_key(stmt.relation), _TableBuilder(_key(stmt.relation)))
             for cmd in stmt.cmds or ():
                 if isinstance(cmd, ast.AlterTableCmd) and cmd.def_ is not None:
                     builder.add(cmd.def_)
     return Catalog(tables={name: b.build(builders) for name, b in builders.items()})
+
+
+def _key(rel: Any) -> str:
+    """A relation as the workload names it: bare in public, `schema.table` elsewhere."""
+    return table_key(str(rel.schemaname or DEFAULT_SCHEMA), str(rel.relname))
 
 
 class _TableBuilder:

@@ -52,7 +52,8 @@ class _Resolver:
         name = node.relname
         alias = node.alias.aliasname if node.alias is not None else name
         if node.schemaname not in (None, "public") or name.startswith("pg_"):
-            return _Relation(alias, None)
+            other = self.catalog.table(f"{node.schemaname}.{name}") if node.schemaname else None
+            return _Relation(alias, tuple(c.name for c in other.columns) or None if other is not None else None)
         if any(name in s.ctes for s in scopes) or (node.alias is not None and node.alias.colnames):
             return _Relation(alias, None)  # a CTE, or `tasks t(a, b)` renaming the columns
         table = self.catalog.table(name)

@@ -223,7 +223,7 @@ def test_a_check_it_cannot_satisfy_is_one_line_before_loading(
     (tmp_path / "w.yaml").write_text(
         "name: bad\nschema: schema.sql\ntables:\n  plans: {rows: 10}\nqueries:\n  - {name: q, sql: SELECT 1}\n"
     )
-    code = main(["seed", str(tmp_path / "w.yaml"), "--dsn", embedded_dsn, "--scratch", "--quiet"])
+    code = main(["run", str(tmp_path / "w.yaml"), "--dsn", embedded_dsn, "--scratch", "--no-advise", "--quiet"])
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert len(err.splitlines()) == 1 and "odd_rule" in err and "tables.plans" in err
@@ -293,7 +293,7 @@ def test_tables_of_every_schema_named_schema_qualified(
         "name: multi\nschema: schema.sql\nschemas: [sales]\ntables:\n  orders: {rows: 10}\n"
         "queries:\n  - {name: q, sql: SELECT 1}\n"
     )
-    code = main(["seed", str(tmp_path / "w2.yaml"), "--dsn", embedded_dsn, "--scratch", "--quiet"])
+    code = main(["run", str(tmp_path / "w2.yaml"), "--dsn", embedded_dsn, "--scratch", "--no-advise", "--quiet"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "tables.orders: no such table" in err and "sales.orders" in err
 
