@@ -204,7 +204,7 @@ def _validate_schema(path: Path, data: Mapping[str, Any], lines: dict[tuple[Any,
     extra = re.findall(r"'([^']+)' was unexpected", error.message) if error.validator == "additionalProperties" else []
     line = _nearest_line(lines, loc + (extra[0],) if extra else loc)
     message = _friendly(error, data)
-    raise WorkloadError(f"{path}:{line}: {_describe_location(data, loc)}: {message}")
+    raise WorkloadError(f"{path}:{line}: {describe_location(data, loc)}: {message}")
 
 
 def _friendly(error: jsonschema.ValidationError, data: Mapping[str, Any]) -> str:
@@ -229,7 +229,8 @@ def _friendly(error: jsonschema.ValidationError, data: Mapping[str, Any]) -> str
     return str(error.message).splitlines()[0]
 
 
-def _describe_location(data: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
+def describe_location(data: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
+    """A key path as a reader names it: `queries['q'].params.x` (list items by their name)."""
     if not loc:
         return "top level"
     parts: list[str] = []

@@ -29,6 +29,7 @@ from analyzer.seeding.rules import Rule, parse_rule
 from analyzer.sqlparams import convert_named_params
 from analyzer.validate.ddl import DdlError, catalog_from_ddl
 from analyzer.validate.names import NameProblem, resolve_expression, resolve_statement
+from analyzer.workload import describe_location
 
 TEXT_STYLES = ("sentence", "title", "paragraph", "word")
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the same marks, ten times faster
@@ -121,7 +122,7 @@ class _Checker:
                 for key in extra:
                     close = difflib.get_close_matches(key, allowed, n=1)
                     hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(allowed)})"
-                    self.add(self.lines.line(*loc, key), f"{_describe(self.data, loc)}: unknown key '{key}'{hint}")
+                    self.add(self.lines.line(*loc, key), f"{describe_location(self.data, loc)}: unknown key '{key}'{hint}")
                 continue
             if error.validator == "oneOf" and "params" in loc:
                 message = ("a parameter is a literal, {values: [...]}, {sample: table.column[, where, pick]} "
@@ -130,7 +131,7 @@ class _Checker:
                 message = str(error.message).replace("is a required property", "is required")
             else:
                 message = str(error.message).splitlines()[0]
-            self.add(self.lines.line(*loc), f"{_describe(self.data, loc)}: {message}")
+            self.add(self.lines.line(*loc), f"{describe_location(self.data, loc)}: {message}")
 
     # --- the schema's DDL -------------------------------------------------------------
     def ddl(self) -> str | None:
@@ -402,23 +403,6 @@ def _faker() -> Any:
 def _did_you_mean(name: str, known: Any) -> str:
     close = difflib.get_close_matches(name, [str(k) for k in known], n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _describe(data: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
-    if not loc:
-        return "top level"
-    parts: list[str] = []
-    node: Any = data
-    for key in loc:
-        if isinstance(key, int) and isinstance(node, list):
-            item = node[key] if key < len(node) else None
-            name = item.get("name") if isinstance(item, dict) else None
-            parts.append(f"[{key}]" if name is None else f"['{name}']")
-            node = item
-        else:
-            parts.append(f".{key}" if parts else str(key))
-            node = node.get(key) if isinstance(node, dict) else None
-    return "".join(parts)
 
 
 def _split_location(message: str, path: Path) -> tuple[int, str]:
