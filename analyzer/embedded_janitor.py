@@ -53,11 +53,11 @@ def write_owner(home: Path, bindir: Path, run_as: str | None) -> None:
     (home / OWNER_FILE).write_text(json.dumps(record), encoding="utf-8")
 
 
-def spawn_watchdog(datadir: Path) -> subprocess.Popen[bytes] | None:
+def spawn_watchdog(home: Path) -> subprocess.Popen[bytes] | None:
     """Start the watchdog of one server; it outlives a SIGKILL of this process (own session)."""
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "analyzer.embedded_janitor", str(datadir)],
+            [sys.executable, "-m", "analyzer.embedded_janitor", str(home)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True, close_fds=True,
         )
@@ -65,15 +65,14 @@ def spawn_watchdog(datadir: Path) -> subprocess.Popen[bytes] | None:
         return None  # the owner file still lets the next run remove it
 
 
-def stop_server(datadir: Path, record: dict[str, Any]) -> None:
-    """Stop the server of `datadir` and remove the directory.
+def stop_server(home: Path, record: dict[str, Any]) -> None:
+    """Stop the server whose folder is `home` and remove the folder.
 
     pg_ctl first (immediate mode); a server still starting up may refuse it, so the postmaster is
     then signalled directly (SIGQUIT, then SIGKILL), and the directory is removed only once it
     is gone: removing files under a live server leaves half a directory behind.
     """
-    home = datadir
-    datadir = home / "data" if (home / "data").is_dir() else home  # directories of older versions: data at the top
+    datadir = home / "data" if (home / "data").is_dir() else home  # folders of older versions: data at the top
     postmaster = _postmaster_pid(datadir)
     _pg_ctl_stop(datadir, record)
     for signum in (signal.SIGQUIT, signal.SIGKILL):
@@ -134,38 +133,38 @@ def remove_stale_servers(tmpdir: Path | None = None) -> list[Path]:
             candidates += sorted(root.glob(DATADIR_PREFIX + "*"))
         except OSError:
             continue
-    for datadir in candidates:
-        if not datadir.is_dir():
+    for home in candidates:
+        if not home.is_dir():
             continue
-        record = _read_owner(datadir)
+        record = _read_owner(home)
         if record is None:
-            if time.time() - datadir.stat().st_mtime < UNMARKED_GRACE_S or _postmaster_alive(datadir):
+            if time.time() - home.stat().st_mtime < UNMARKED_GRACE_S or _postmaster_alive(home):
                 continue
             record = {}
         elif Owner(int(record.get("pid", 0)), str(record.get("started", ""))).alive():
             continue
-        stop_server(datadir, record)
-        removed.append(datadir)
+        stop_server(home, record)
+        removed.append(home)
     return removed
 
 
-def watch(datadir: Path) -> None:
-    """Wait for the owner to exit; if it left its server behind, stop it and remove the directory."""
-    record = _read_owner(datadir)
+def watch(home: Path) -> None:
+    """Wait for the owner to exit; if it left its server behind, stop it and remove the folder."""
+    record = _read_owner(home)
     if record is None:
         return
     owner = Owner(int(record["pid"]), str(record["started"]))
     while owner.alive():
-        if not datadir.exists():
+        if not home.exists():
             return  # stopped normally
         time.sleep(POLL_S)
-    if datadir.exists():
-        stop_server(datadir, record)
+    if home.exists():
+        stop_server(home, record)
 
 
-def _read_owner(datadir: Path) -> dict[str, Any] | None:
+def _read_owner(home: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads((datadir / OWNER_FILE).read_text(encoding="utf-8"))
+        data = json.loads((home / OWNER_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
