@@ -28,7 +28,9 @@ from analyzer.workload import Workload
 from analyzer.writemix import WriteMix, build_write_mix
 
 DEFAULT_READ_SHARE = 0.8  # a workload that declares no writes: 80% of operations are reads
-INDEX_REPETITIONS = 3  # per candidate: the median of 3 paired time differences (one is noise on a busy server)
+# per candidate: WAL bytes, the primary figure, repeat to the byte; the time difference of one pair is
+# noisy, so the set's overhead (SET_REPETITIONS pairs) is what the report's time figure rests on
+INDEX_REPETITIONS = 1
 SET_REPETITIONS = 2  # the chosen set: interleaved without/with runs, for a time figure with a spread
 
 
