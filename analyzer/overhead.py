@@ -253,13 +253,14 @@ class _Probe:
         With the same key values every run inserts the same index entries, so its WAL is repeatable
         (increasing keys would split the right-most B-tree pages at different runs).
         """
+        idents = sequence_journal.relation_idents(self.conn, [s for s in before if after.get(s) != before[s]])
         for seq, (value, called) in before.items():
-            if after.get(seq) == (value, called):
+            if after.get(seq) == (value, called) or seq not in idents:
                 continue
             try:
                 self.conn.execute(
-                    sql.SQL("SELECT setval({s}, %s, %s) FROM {r} WHERE last_value = %s").format(
-                        s=sql.Literal(seq), r=sql.SQL(seq)
+                    sql.SQL("SELECT setval({s}::regclass, %s, %s) FROM {r} WHERE last_value = %s").format(
+                        s=sql.Literal(seq), r=idents[seq]
                     ),
                     (value, called, after[seq][0]),
                 )
@@ -394,12 +395,7 @@ def _desummarize_brin_tails(conn: psycopg.Connection, blocks_before: dict[str, i
 
 
 def _sequence_states(conn: psycopg.Connection, sequences: list[str]) -> dict[str, tuple[int, bool]]:
-    states: dict[str, tuple[int, bool]] = {}  # names are regclass text, quoted by the server
-    for seq in sequences:
-        row = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(sql.SQL(seq))).fetchone()
-        if row is not None:
-            states[seq] = (int(row[0]), bool(row[1]))
-    return states
+    return sequence_journal.sequence_states(conn, sequences)  # names are regclass text, quoted by the server
 
 
 def _add(plan: dict[str, Any], dirtied: int, written: int, fpi: int, time_ms: float) -> tuple[int, int, int, float]:

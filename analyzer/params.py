@@ -129,6 +129,7 @@ def _fetch_sample(conn: psycopg.Connection, where: str, table: str, columns: lis
         raise QueryError(f"{where}: sample names table {table}, which does not exist")
     rows = int(estimate[0])
     percent = 100.0 if rows <= SAMPLE_ROWS * 5 else max(0.01, 100.0 * SAMPLE_ROWS * 5 / rows)
+    # filter_sql is the `where:` expression as sqlguard.safe_filter deparsed it from its parse tree at load
     filter_part = sql.SQL(" AND ({})").format(sql.SQL(filter_sql)) if filter_sql else sql.SQL("")
     not_null = sql.SQL(" AND ").join(sql.SQL("{} IS NOT NULL").format(sql.Identifier(c)) for c in columns)
     query = sql.SQL(

@@ -86,6 +86,30 @@ def restore_pending(conn: psycopg.Connection) -> tuple[list[str], list[str]]:
     return restored, notes
 
 
+def relation_idents(conn: psycopg.Connection, names: Iterable[str]) -> dict[str, sql.Identifier]:
+    """Relations named as regclass text (`tasks_id_seq`, `"Odd"."x_seq"`) as qualified identifiers read
+    from the catalog, in one query: a name is never pasted into SQL. Missing relations are left out."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        "SELECT t, n.nspname, c.relname FROM unnest(%s::text[]) t JOIN pg_class c ON c.oid = to_regclass(t) "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace",
+        (wanted,),
+    ).fetchall()
+    return {str(t): sql.Identifier(str(schema), str(rel)) for t, schema, rel in rows}
+
+
+def sequence_states(conn: psycopg.Connection, names: Iterable[str]) -> dict[str, tuple[int, bool]]:
+    """(last_value, is_called) of each named sequence; those that do not exist are left out."""
+    states: dict[str, tuple[int, bool]] = {}
+    for name, ident in relation_idents(conn, names).items():
+        row = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(ident)).fetchone()
+        if row is not None:
+            states[name] = (int(row[0]), bool(row[1]))
+    return states
+
+
 def owned_sequence_states(conn: psycopg.Connection, tables: Iterable[str]) -> dict[str, tuple[int, bool]]:
     """(last_value, is_called) of the sequences the tables' columns own (serial, identity)."""
     names = conn.execute(
@@ -94,15 +118,10 @@ def owned_sequence_states(conn: psycopg.Connection, tables: Iterable[str]) -> di
         "AND d.refobjid = ANY(SELECT to_regclass(t)::oid FROM unnest(%s::text[]) t) ORDER BY 1",
         (sorted(set(tables)),),
     ).fetchall()
-    states: dict[str, tuple[int, bool]] = {}
-    for (name,) in names:
-        try:
-            row = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(sql.SQL(name))).fetchone()
-        except psycopg.errors.InsufficientPrivilege:
-            continue
-        if row is not None:
-            states[str(name)] = (int(row[0]), bool(row[1]))
-    return states
+    try:
+        return sequence_states(conn, [str(n) for (n,) in names])
+    except psycopg.errors.InsufficientPrivilege:
+        return {}
 
 
 @contextmanager
@@ -130,26 +149,27 @@ def sequences_put_back(conn: psycopg.Connection, tables: Iterable[str]) -> Itera
 def _restore_one(conn: psycopg.Connection, seq: str, value: int, called: bool) -> str | None:
     """setval back to `value` when that is safe; None when done (or already there), else why not."""
     try:
-        row = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(sql.SQL(seq))).fetchone()
-    except psycopg.errors.UndefinedTable:
-        return None  # dropped since: nothing to restore
+        state = sequence_states(conn, [seq]).get(seq)
     except psycopg.Error as e:
         return e.diag.message_primary or str(e)
-    if row is None or (int(row[0]), bool(row[1])) == (value, called):
-        return None
+    if state is None or state == (value, called):
+        return None  # dropped since, or already there
     owner = conn.execute(
-        "SELECT d.refobjid::regclass::text, a.attname FROM pg_depend d "
+        "SELECT d.refobjid::regclass::text, n.nspname, c.relname, a.attname FROM pg_depend d "
+        "JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace "
         "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
         "WHERE d.objid = to_regclass(%s) AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')",
         (seq,),
     ).fetchone()
     if owner is not None:
+        table, schema, relname, column = (str(v) for v in owner)
         used = conn.execute(
-            sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {} > %s)").format(sql.SQL(owner[0]), sql.Identifier(owner[1])),
+            sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {} > %s)").format(
+                sql.Identifier(schema, relname), sql.Identifier(column)),
             (value,),
         ).fetchone()
         if used and used[0]:
-            return f"{owner[0]}.{owner[1]} holds rows above {value} (another session inserted since)"
+            return f"{table}.{column} holds rows above {value} (another session inserted since)"
     try:
         conn.execute("SELECT setval(%s, %s, %s)", (seq, value, called))
     except psycopg.Error as e:

@@ -48,6 +48,7 @@ class TableStats:
         total = self.rows(table)
         percent = 100.0 if total <= SAMPLE_ROWS else max(0.5, 100.0 * SAMPLE_ROWS / total)
         sample = sql.SQL("TABLESAMPLE SYSTEM ({}) REPEATABLE (1)").format(sql.Literal(percent)) if percent < 100 else sql.SQL("")
+        # the predicate is deparsed by pglast from a statement the loader parsed and checked (sqlshape)
         query = sql.SQL("SELECT avg(CASE WHEN {p} THEN 1.0 ELSE 0.0 END) FROM {t} {s}").format(
             p=sql.SQL(predicate), t=sql.Identifier(table), s=sample,
         )
