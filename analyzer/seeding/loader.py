@@ -897,14 +897,21 @@ def copy_table(conn: psycopg.Connection, tp: TablePlan, data: TableData, reporte
                 reporter.advance(stop - start)
             if encoder is not None:
                 copy.write(TRAILER)
-    except psycopg.errors.NotNullViolation as e:
-        raise SeedError(f"tables.{name}.columns.{e.diag.column_name}: NOT NULL column got NULLs: "
-                        "declare a rule for it without null_fraction") from None
-    except (psycopg.errors.DataError, psycopg.errors.CheckViolation) as e:
-        raise SeedError(f"tables.{name}: generated values do not fit the column types: {e.diag.message_primary} "
-                        f"({e.diag.context or ''})".strip()) from None
+    except psycopg.Error as e:
+        raise _copy_error(name, e) from None
     finally:
         reporter.finish()
+
+
+def _copy_error(name: str, e: psycopg.Error) -> Exception:
+    """What a failed COPY of generated rows means for the workload's rules (other errors pass on as they are)."""
+    if isinstance(e, psycopg.errors.NotNullViolation):
+        return SeedError(f"tables.{name}.columns.{e.diag.column_name}: NOT NULL column got NULLs: "
+                         "declare a rule for it without null_fraction")
+    if isinstance(e, (psycopg.errors.DataError, psycopg.errors.CheckViolation)):
+        return SeedError(f"tables.{name}: generated values do not fit the column types: {e.diag.message_primary} "
+                         f"({e.diag.context or ''})".strip())
+    return e
 
 
 @dataclass
@@ -947,12 +954,8 @@ def copy_stream(conn: psycopg.Connection, tp: TablePlan, stream: _Stream, report
                 data = stream.feed.get()
             if probe is not None:
                 copy.write(TRAILER)
-    except psycopg.errors.NotNullViolation as e:
-        raise SeedError(f"tables.{name}.columns.{e.diag.column_name}: NOT NULL column got NULLs: "
-                        "declare a rule for it without null_fraction") from None
-    except (psycopg.errors.DataError, psycopg.errors.CheckViolation) as e:
-        raise SeedError(f"tables.{name}: generated values do not fit the column types: {e.diag.message_primary} "
-                        f"({e.diag.context or ''})".strip()) from None
+    except psycopg.Error as e:
+        raise _copy_error(name, e) from None
     finally:
         while data is not None:  # a failed COPY: let the generator finish its puts
             data = stream.feed.get()
