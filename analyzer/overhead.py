@@ -33,7 +33,7 @@ from analyzer.writemix import WriteMix, WriteStatement, build_write_mix
 
 __all__ = [
     "IndexBuild", "MixRun", "OverheadRuns", "WriteMix", "WriteStatement", "build_write_mix", "compare_runs",
-    "measure_index_overhead", "measure_runs", "measure_set_overhead", "run_mix",
+    "measure_built_overhead", "measure_index_overhead", "measure_runs", "measure_set_overhead", "run_mix",
 ]
 
 
@@ -128,6 +128,40 @@ def measure_runs(
             finally:
                 for _, name in indexes:
                     _drop(conn, name)
+    _note_builds(runs, mix)
+    return runs
+
+
+def measure_built_overhead(
+    conn: psycopg.Connection, mix: WriteMix, names: Sequence[str], build_ms: float, repetitions: int = 1,
+    warmup: int = 0,
+) -> WriteOverhead:
+    """The write overhead of indexes that exist now (built by the caller), without building them again.
+
+    Runs alternate with the indexes hidden (dropped inside the run's rolled-back transaction,
+    before the WAL position is read, so the drop's own WAL is not counted) and present: the
+    same A B A B as `measure_runs`, at the cost of the runs alone. `build_ms` is what the
+    caller's build took, reported as the index's build time.
+    """
+    if repetitions < 1:
+        raise AnalyzerError("write overhead: repetitions must be at least 1")
+    if not names:
+        raise AnalyzerError("write overhead: no index to measure")
+    runs = OverheadRuns(notes=list(mix.notes))
+    with _autocommit(conn):
+        probe = _Probe(conn, runs.notes)
+        described = [_existing(conn, name, build_ms / len(names)) for name in names]
+        for _ in range(max(warmup, 0)):
+            run_mix(conn, mix, probe=probe, hide=names)
+        for _ in range(repetitions):
+            runs.without.append(run_mix(conn, mix, probe=probe, hide=names))
+            runs.with_index.append(run_mix(conn, mix, probe=probe))
+            runs.builds.extend(described)
+    _note_builds(runs, mix)
+    return _summarize(runs, mix)
+
+
+def _note_builds(runs: OverheadRuns, mix: WriteMix) -> None:
     gin = sorted({b.name for b in runs.builds if b.method == "gin"})
     if gin:
         runs.notes.append(
@@ -137,7 +171,6 @@ def measure_runs(
     outside = sorted({b.table for b in runs.builds} - mix.tables)
     if outside:
         runs.notes.append(f"no write of the mix touches {', '.join(outside)}")
-    return runs
 
 
 def _summarize(runs: OverheadRuns, mix: WriteMix | None = None) -> WriteOverhead:
@@ -318,24 +351,31 @@ class _Probe:
                 )
 
 
-def run_mix(conn: psycopg.Connection, mix: WriteMix, *, probe: _Probe | None = None) -> MixRun:
-    """Run the mix once in a transaction that is rolled back; return its WAL, time, buffers and HOT updates."""
+def run_mix(conn: psycopg.Connection, mix: WriteMix, *, probe: _Probe | None = None,
+            hide: Sequence[str] = ()) -> MixRun:
+    """Run the mix once in a transaction that is rolled back; return its WAL, time, buffers and HOT updates.
+
+    `hide` are indexes dropped inside that transaction first: the run sees the table without them.
+    """
     probe = probe or _Probe(conn, [])
     probe.prepare(mix)
     tables = sorted(mix.tables)
     sequences = probe.sequences(tables)
     with sequence_journal.sequences_put_back(conn, tables):  # also on Ctrl-C; journaled for a SIGKILL
-        return _run_mix_once(conn, mix, probe, tables, sequences)
+        return _run_mix_once(conn, mix, probe, tables, sequences, hide)
 
 
 def _run_mix_once(
-    conn: psycopg.Connection, mix: WriteMix, probe: _Probe, tables: list[str], sequences: dict[str, tuple[int, bool]]
+    conn: psycopg.Connection, mix: WriteMix, probe: _Probe, tables: list[str], sequences: dict[str, tuple[int, bool]],
+    hide: Sequence[str] = (),
 ) -> MixRun:
     dirtied = written = fpi = own = 0
     time_ms = 0.0
     per_write: dict[str, tuple[float, int]] = {}
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL jit = off")
+        for name in hide:  # before the WAL position is read: the drop's catalog WAL is not the mix's
+            conn.execute(sql.SQL("DROP INDEX {}").format(_ident(name)))
         upd0, hot0 = _xact_updates(conn, tables)
         gin_indexes = _gin_indexes(conn, tables)  # catalog reads stay outside the measured window
         lsn0 = _insert_lsn(conn)
@@ -472,6 +512,14 @@ def _build(conn: psycopg.Connection, create_sql: str, name: str) -> IndexBuild:
     except psycopg.Error as e:
         raise AnalyzerError(f"index {name}: {e.diag.message_primary or e}") from e
     build_ms = (time.perf_counter() - started) * 1000
+    try:
+        return _existing(conn, name, build_ms)
+    except AnalyzerError:
+        raise AnalyzerError(f"index {name}: the statement ran but created no index of that name: {create_sql}") from None
+
+
+def _existing(conn: psycopg.Connection, name: str, build_ms: float) -> IndexBuild:
+    """An index that exists now, described as one build of a measurement."""
     row = conn.execute(
         "SELECT i.indrelid::regclass::text, am.amname, pg_relation_size(i.indexrelid) FROM pg_index i "
         "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
@@ -479,7 +527,7 @@ def _build(conn: psycopg.Connection, create_sql: str, name: str) -> IndexBuild:
         (_regclass_text(conn, name),),
     ).fetchone()
     if row is None:
-        raise AnalyzerError(f"index {name}: the statement ran but created no index of that name: {create_sql}")
+        raise AnalyzerError(f"write overhead: index {name} does not exist")
     return IndexBuild(name=name, table=str(row[0]), method=str(row[1]), build_ms=build_ms, size_bytes=int(row[2]))
 
 

@@ -1,8 +1,8 @@
 """Replay declared statements under EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON).
 
 Each statement runs with every sampled parameter set: warm-up runs first (repeated, a few
-times at most, until nothing is read from outside shared buffers), then timed runs within a
-time budget. The budget reduces the runs per set, never the sets: when even one timed run per
+times at most, until nothing is read from outside shared buffers; on a further set the warm
+run that read nothing is its first timed run), then timed runs within a time budget. The budget reduces the runs per set, never the sets: when even one timed run per
 set does not fit, each set runs once with TIMING OFF (buffers and rows, the figures the
 advisor decides on, are the same) and the measurement says so. Every run is inside a
 transaction that is rolled back, so statements that modify data leave nothing behind, and
@@ -158,13 +158,14 @@ def replay_statement(
                                 f"{sets} sets exceed the {settings.budget_s:g}s budget (buffers and rows are exact, "
                                 "times carry no per-node timing)")
         for result in measurement.sets:
-            if result is not first and timing:
-                _warm_up(conn, stmt, result.params, writes, settings.warmup, hide_indexes)
-            for _ in range(runs_each):
+            runs = runs_each
+            if result is not first and timing and _warm_run_counts(conn, stmt, result, writes, settings.warmup,
+                                                                   hide_indexes):
+                runs -= 1
+                reporter.advance(1 / (runs_each * sets))
+            for _ in range(runs):
                 plan = explain_once(conn, stmt, result.params, writes, timing=timing, hide_indexes=hide_indexes)
-                result.timings_ms.append(plan.execution_ms or 0.0)
-                result.planning_ms.append(plan.planning_ms or 0.0)
-                result.plan = plan
+                _record(result, plan)
                 reporter.advance(1 / (runs_each * sets))
         if timing:
             _top_up(conn, stmt, measurement, writes, hide_indexes)
@@ -195,6 +196,31 @@ def _warm_up(conn: psycopg.Connection, stmt: Statement, params: Mapping[str, Any
     return runs
 
 
+def _warm_run_counts(conn: psycopg.Connection, stmt: Statement, result: ParamSetResult, writes: bool, warmup: int,
+                     hide_indexes: Sequence[str]) -> bool:
+    """Warm up a further parameter set; True when the warm run is its first timed run.
+
+    The first set warmed the tables; a further set's run that reads nothing from outside
+    shared buffers is as warm as any later run, so it counts (one run per set saved). A
+    workload that asks for more warm-up runs gets them, untimed.
+    """
+    if warmup > 1:
+        _warm_up(conn, stmt, result.params, writes, warmup, hide_indexes)
+        return False
+    for _ in range(MAX_WARMUPS):
+        plan = explain_once(conn, stmt, result.params, writes, hide_indexes=hide_indexes)
+        if not plan.total_buffers.shared_read:
+            _record(result, plan)
+            return True
+    return False
+
+
+def _record(result: ParamSetResult, plan: ExplainResult) -> None:
+    result.timings_ms.append(plan.execution_ms or 0.0)
+    result.planning_ms.append(plan.planning_ms or 0.0)
+    result.plan = plan
+
+
 def _runs_per_set(settings: ReplaySettings, sets: int, per_run_s: float) -> int:
     affordable = math.floor(settings.budget_s / (per_run_s * max(sets, 1)))
     return max(1, min(settings.runs, affordable))
@@ -205,10 +231,7 @@ def _top_up(conn: psycopg.Connection, stmt: Statement, m: Measurement, writes: b
     """Never fewer than three timed runs in all, however slow the statement."""
     target = m.sets[0]
     while len(m.timings_ms) < MIN_TIMED_RUNS:
-        plan = explain_once(conn, stmt, target.params, writes, hide_indexes=hide_indexes)
-        target.timings_ms.append(plan.execution_ms or 0.0)
-        target.planning_ms.append(plan.planning_ms or 0.0)
-        target.plan = plan
+        _record(target, explain_once(conn, stmt, target.params, writes, hide_indexes=hide_indexes))
 
 
 def explain_once(conn: psycopg.Connection, stmt: Statement, params: Mapping[str, Any], writes: bool, *,

@@ -139,14 +139,16 @@ def advise(
             phase("measure the set")
             used |= {n for t in summary.after.values() for n in t.index_names}
             result.recommendations = _recommendations(proofs, sel, summary.after, summary.before, write_reasons)
+            chosen = [p for p in sel.chosen if p.cand.name not in sel.rejected]
+            overhead = None
+            for name in set(builds.live) - {p.cand.name for p in chosen}:
+                builds.drop(name)  # the set's "without" side is the database as it was, nothing else built
+            if costs is not None and chosen:
+                reporter.message(f"advisor: measuring the write overhead of the {len(chosen)} chosen indexes together")
+                overhead = costs.set_overhead([builds.live[p.cand.name] for p in chosen if p.cand.name in builds.live])
+            phase("write overhead of the set")
         finally:
             builds.drop_indexes()
-        chosen = [p for p in sel.chosen if p.cand.name not in sel.rejected]
-        overhead = None
-        if costs is not None and chosen:
-            reporter.message(f"advisor: measuring the write overhead of the {len(chosen)} chosen indexes together")
-            overhead = costs.set_overhead([p.cand for p in chosen])
-        phase("write overhead of the set")
         phases["total"] = round(time.perf_counter() - started, 3)
         result.summary = replace(
             summary.advisor, write_overhead_total=overhead, phases_s=phases,

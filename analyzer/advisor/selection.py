@@ -29,9 +29,11 @@ SWAP_MARGIN = 1.5  # a rejected index doing this much less work on a query than 
 class WriteCosts(Protocol):
     """Measures what indexes cost the write mix (see analyzer.overhead)."""
 
-    def index_overhead(self, cand: IndexCandidate) -> WriteOverhead | None: ...
+    def index_overhead(self, cand: IndexCandidate, built: BuiltIndex) -> WriteOverhead | None:
+        """Measured with `built` (the candidate, built by the advisor) in place; nothing is rebuilt."""
+        ...
 
-    def set_overhead(self, cands: Sequence[IndexCandidate]) -> WriteOverhead | None: ...
+    def set_overhead(self, built: Sequence[BuiltIndex]) -> WriteOverhead | None: ...
 
     def outweighs(self, overhead: WriteOverhead, saving_ms: float) -> str | None:
         """A sentence when the write cost outweighs `saving_ms` of weighted read time, else None."""
@@ -122,16 +124,17 @@ class Selection:
                                           f"the threshold of {objective.describe(threshold)} (1% of the workload's "
                                           "work now)")
             return
+        p.built = self.builds.build(p.cand)  # measured as built: the write cost and the re-measurement share it
         started = time.perf_counter()
-        overhead = self.write_costs.index_overhead(p.cand) if self.write_costs else None
+        overhead = self.write_costs.index_overhead(p.cand, p.built) if self.write_costs else None
         self.write_cost_s += time.perf_counter() - started
         self.overheads[p.cand.name] = overhead
         saving_ms = saving_in_ms(p.after, self.baseline, self.weights)
         verdict = self.write_costs.outweighs(overhead, saving_ms) if self.write_costs and overhead else None
         if verdict:
+            self.builds.drop(p.cand.name)
             self.rejected[p.cand.name] = f"{verdict} (it saves {objective.describe(estimate)})"
             return
-        p.built = self.builds.build(p.cand)
         measured = self.remeasure(list(p.after), p.cand.name)
         gained = {n: t for n, t in measured.items() if p.cand.name in t.index_names and t.error is None}
         saving = self.saving(gained)

@@ -28,6 +28,11 @@ from analyzer.workload import ReplaySettings, Statement
 
 PAIRED_ROUNDS = 5  # ABAB rounds per parameter set at most (the budget cuts a slow query to one pair per set)
 MAX_WARM_RUNS = 3  # a paired run is repeated while it still read blocks from outside shared buffers
+# Pairs enough when every run of one side is at least SEPARATION times every run of the other:
+# more rounds would narrow a band that cannot reach the other side (a 2x slower neighbour
+# slows both sides of a pair alike).
+DECISIVE_PAIRS = 2
+SEPARATION = 2.0
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,8 @@ class QueryTimer:
                     # the budget reduces the rounds of a slow query, never below one pair per set
                     if (time.perf_counter() - started) * (r + 2) / (r + 1) > per_set_s:
                         break
+                    if r + 1 >= DECISIVE_PAIRS and separated(a.timings_ms, b.timings_ms):
+                        break
         except psycopg.errors.QueryCanceled:
             before.timed_out_after_s = self.settings.statement_timeout_s
         except psycopg.Error as e:
@@ -216,6 +223,14 @@ def plan_costs(conn: psycopg.Connection, stmt: Statement, param_sets: Sequence[M
             row = conn.execute(query, dict(params), prepare=True).fetchone()
         costs.append(float(parse_explain(row[0]).root.total_cost or 0.0) if row is not None else 0.0)
     return costs
+
+
+def separated(before_ms: Sequence[float], after_ms: Sequence[float]) -> bool:
+    """Every run of one side at least SEPARATION times every run of the other (pure)."""
+    if not before_ms or not after_ms:
+        return False
+    low, high = sorted((before_ms, after_ms), key=min)
+    return min(high) >= SEPARATION * max(max(low), 1e-6)
 
 
 def _half_iqr(values: list[float]) -> float:

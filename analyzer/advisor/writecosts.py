@@ -17,12 +17,13 @@ to be DEFAULT_WRITE_SHARE of the operations, spread over the synthesized rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import psycopg
 
+from analyzer.advisor.builds import BuiltIndex
 from analyzer.advisor.candidates import IndexCandidate
-from analyzer.overhead import measure_index_overhead, measure_set_overhead
+from analyzer.overhead import measure_built_overhead
 from analyzer.report.model import AdvisorSummary, StatementOverhead, WriteOverhead
 from analyzer.workload import Workload
 from analyzer.writemix import WriteMix, build_write_mix
@@ -36,31 +37,47 @@ SET_REPETITIONS = 2  # the chosen set: interleaved without/with runs, for a time
 
 @dataclass
 class MeasuredWriteCosts:
-    """Write overhead measured for real on a mix of the workload's tables."""
+    """Write overhead measured for real on a mix of the workload's tables.
+
+    Indexes are measured as the advisor built them: runs alternate with the index hidden
+    (dropped inside the rolled-back run) and present, so a candidate is never built twice.
+    """
 
     conn: psycopg.Connection
     mix: WriteMix
     read_weight: float  # sum of the queries' weights
     write_weight: float  # sum of the declared writes' weights (or the assumed share's equivalent)
+    settled: set[frozenset[str]] = field(default_factory=set)  # table sets whose pages one untimed run settled
 
     @property
     def read_share(self) -> float:
         total = self.read_weight + self.write_weight
         return self.read_weight / total if total else 1.0
 
-    def index_overhead(self, cand: IndexCandidate) -> WriteOverhead | None:
+    def index_overhead(self, cand: IndexCandidate, built: BuiltIndex) -> WriteOverhead | None:
         """Measured on the writes that maintain or probe the index's table: the rest of the mix cannot change."""
         mix = writes_touching(self.mix, cand.table)
         if not mix.statements:
             return None
-        overhead = measure_index_overhead(self.conn, mix, cand.ddl(), cand.name, INDEX_REPETITIONS)
+        overhead = measure_built_overhead(self.conn, mix, [built.name], built.build_ms, INDEX_REPETITIONS,
+                                          self._warmup(mix))
         return replace(overhead, statements=tuple(replace(s, can_gain=s.write in cand.writes)
                                                   for s in overhead.statements))
 
-    def set_overhead(self, cands: Sequence[IndexCandidate]) -> WriteOverhead | None:
-        if not self.mix.statements:
+    def set_overhead(self, built: Sequence[BuiltIndex]) -> WriteOverhead | None:
+        if not self.mix.statements or not built:
             return None
-        return measure_set_overhead(self.conn, self.mix, [(c.ddl(), c.name) for c in cands], SET_REPETITIONS)
+        return measure_built_overhead(self.conn, self.mix, [b.name for b in built], sum(b.build_ms for b in built),
+                                      SET_REPETITIONS, self._warmup(self.mix))
+
+    def _warmup(self, mix: WriteMix) -> int:
+        """One untimed run the first time a set of tables is measured (pages left by the load settle), none after:
+        every later run starts from the pages the previous rolled-back run and VACUUM left."""
+        key = frozenset(mix.tables)
+        if key in self.settled:
+            return 0
+        self.settled.add(key)
+        return 1
 
     def write_delta(self, overhead: WriteOverhead) -> float:
         """The write term's change, in ms per operation of the whole workload (signed: < 0 is a gain)."""

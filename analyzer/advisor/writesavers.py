@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pglast
 
+from analyzer.advisor.builds import BuiltIndex
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.advisor.selection import Proof, Selection
 from analyzer.advisor.sqlshape import TableAccess, analyze_statement
@@ -29,7 +30,7 @@ from analyzer.workload import Statement, Workload
 class WriteGains(Protocol):
     """Write costs that can say what an index saves the writes (MeasuredWriteCosts)."""
 
-    def index_overhead(self, cand: IndexCandidate) -> WriteOverhead | None: ...
+    def index_overhead(self, cand: IndexCandidate, built: BuiltIndex) -> WriteOverhead | None: ...
 
     def write_gain(self, overhead: WriteOverhead) -> float:
         """Weighted ms per query the writes save with the index (negative: they pay)."""
@@ -96,9 +97,11 @@ def add_write_savers(sel: Selection, proofs: Sequence[Proof], costs: object, rep
     reporter.start("advisor: indexes that speed up writes", len(todo))
     try:
         for p in todo:
-            overhead = costs.index_overhead(p.cand)
+            built = sel.builds.build(p.cand)  # measured as built; kept when chosen, dropped otherwise
+            overhead = costs.index_overhead(p.cand, built)
             reporter.advance()
             if overhead is None:
+                sel.builds.drop(p.cand.name)
                 continue
             sel.overheads[p.cand.name] = overhead
             gain = costs.write_gain(overhead) + max(sel.estimate(p), 0.0)
@@ -106,11 +109,12 @@ def add_write_savers(sel: Selection, proofs: Sequence[Proof], costs: object, rep
             faster = sorted((s for s in overhead.statements if s.time_ms_delta < 0 and s.can_gain),
                             key=lambda s: s.time_ms_delta * (s.frequency or 1.0))
             if gain < threshold or not faster:
+                sel.builds.drop(p.cand.name)
                 if not p.after:
                     sel.rejected[p.cand.name] = (f"for the writes: saves {gain:.3f} ms of weighted time per query "
                                                  f"(measured on the write mix), below the {threshold:.3f} ms threshold")
                 continue
-            p.built = sel.builds.build(p.cand)
+            p.built = built
             sel.chosen.append(p)
             sel.rejected.pop(p.cand.name, None)
             reasons[p.cand.name] = (

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from analyzer import runner
+from analyzer.advisor.builds import BuiltIndex
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.cli import main
 from analyzer.outputs import write_outputs
@@ -122,10 +123,10 @@ class _FreeWrites:
     """Write costs that never object: the write overhead is measured (and tested) in test_overhead.py,
     and measuring it for every pick would triple this module's time."""
 
-    def index_overhead(self, cand: IndexCandidate) -> WriteOverhead | None:
+    def index_overhead(self, cand: IndexCandidate, built: BuiltIndex) -> WriteOverhead | None:
         return None
 
-    def set_overhead(self, cands: Sequence[IndexCandidate]) -> WriteOverhead | None:
+    def set_overhead(self, built: Sequence[BuiltIndex]) -> WriteOverhead | None:
         return None
 
     def outweighs(self, overhead: WriteOverhead, saving_ms: float) -> str | None:
