@@ -147,6 +147,15 @@ class Selection:
         self.current.update(gained)
         self.chosen.append(p)
 
+    def without(self, query: str, index: str) -> QueryTiming:
+        """The query measured with `index` hidden; the first replay's figures when no other chosen index is then
+        planned (the planner sees what it saw then: the same plan, the same buffers), with no run at all."""
+        q = self.by_name[query]
+        others = {c.cand.name for c in self.chosen} - {index}
+        if not self.timer.planned_indexes(q, hide=[index]) & others:
+            return self.baseline[query]
+        return self.timer.time(q, hide=[index])
+
     def prune(self) -> None:
         """Take each pick away in turn; an index whose loss stays below the threshold was made redundant by later picks.
 
@@ -155,7 +164,7 @@ class Selection:
         for p in list(reversed(self.chosen)):
             users = [n for n, t in self.current.items() if p.cand.name in t.index_names]
             threshold = self.threshold()
-            without = {n: self.timer.time(self.by_name[n], hide=[p.cand.name]) for n in users}
+            without = {n: self.without(n, p.cand.name) for n in users}
             kept = {n: self.current[n] for n in users}
             loss = objective.weighted_saving(kept, without, self.weights)
             if loss < threshold:

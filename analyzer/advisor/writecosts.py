@@ -9,8 +9,10 @@ with w_q a query's declared weight and t_q its measured time, f_w a declared wri
 (on the queries' scale) and t_w its time per execution, measured in the rolled-back write mix.
 An index changes T by its read term (queries faster, or slower) plus its write term; the write
 term is signed: an index that speeds up a write (a foreign-key check of a parent delete, a
-purge's range) lowers T. Only the writes a candidate was proposed for can gain (candidates.
-write_candidates); a lower time of any other write with the index is noise, counted as zero. Without declared writes the mix is synthesized and writes are taken
+purge's range) lowers T. The change of t_w that decisions rest on is derived from what repeats
+(decisive_delta_ms): a cost is t_w scaled by the share of WAL the index adds to the write; a
+gain is a measured speedup of at least WRITE_GAIN_RATIO on a write the candidate was proposed
+for (candidates.write_candidates); anything else is noise, counted as zero. Without declared writes the mix is synthesized and writes are taken
 to be DEFAULT_WRITE_SHARE of the operations, spread over the synthesized rows.
 """
 
@@ -33,6 +35,7 @@ DEFAULT_READ_SHARE = 0.8  # a workload that declares no writes: 80% of operation
 # noisy, so the set's overhead (SET_REPETITIONS pairs) is what the report's time figure rests on
 INDEX_REPETITIONS = 1
 SET_REPETITIONS = 2  # the chosen set: interleaved without/with runs, for a time figure with a spread
+WRITE_GAIN_RATIO = 2.0  # a write counts as sped up by an index when it runs at least this much faster
 
 
 @dataclass
@@ -138,13 +141,31 @@ def write_term_delta(overhead: WriteOverhead, read_weight: float, write_weight: 
     synthesized_rows = sum(s.executions for s in overhead.statements if s.frequency is None)
     term = 0.0
     for s in overhead.statements:
-        delta = s.time_ms_delta if s.can_gain else max(s.time_ms_delta, 0.0)
-        per_execution = delta / max(s.executions, 1)
+        per_execution = decisive_delta_ms(s) / max(s.executions, 1)
         if s.frequency is not None:
             term += s.frequency * per_execution
         elif synthesized_rows:
             term += write_weight * s.executions / synthesized_rows * per_execution
     return term / total
+
+
+def decisive_delta_ms(s: StatementOverhead) -> float:
+    """The change of a write's time the decision rests on (pure): derived from figures that repeat.
+
+    One pair of timed runs on a busy machine moves by more than most indexes cost, so time
+    alone decides nothing. A cost is the write's time before scaled by the share of WAL the
+    index adds to it (its WAL repeats to the byte: an index the write does not maintain adds
+    none and costs nothing). A gain, on a write the index was proposed for, is its measured
+    time when it is at least WRITE_GAIN_RATIO times faster: a plan that changed (a foreign-key
+    check or a purge's range served by the index), not a neighbour that went quiet.
+    """
+    if s.can_gain and s.time_ms_delta < 0:
+        after = s.time_ms_before + s.time_ms_delta
+        if s.time_ms_before >= WRITE_GAIN_RATIO * max(after, 1e-6):
+            return s.time_ms_delta
+    if s.wal_bytes_delta <= 0 or s.wal_bytes_before <= 0:
+        return 0.0
+    return s.time_ms_before * s.wal_bytes_delta / s.wal_bytes_before
 
 
 def write_cost_verdict(overhead: WriteOverhead, saving_ms: float, read_weight: float,
@@ -161,8 +182,9 @@ def write_cost_verdict(overhead: WriteOverhead, saving_ms: float, read_weight: f
     gain = saving_ms * read_weight / total
     if cost <= gain:
         return None
-    worst = max(overhead.statements, key=lambda s: s.time_ms_delta / max(s.executions, 1), default=None)
-    detail = (f"{worst.write} +{worst.time_ms_delta / max(worst.executions, 1):.3f} ms per execution, "
+    worst = max(overhead.statements, key=lambda s: decisive_delta_ms(s) / max(s.executions, 1), default=None)
+    detail = (f"{worst.write} +{decisive_delta_ms(worst) / max(worst.executions, 1):.3f} ms per execution "
+              f"for its {worst.wal_bytes_delta / max(worst.wal_bytes_before, 1):+.0%} WAL, "
               if worst is not None else "")
     return (f"its write cost ({detail}{overhead.wal_ratio:+.1%} WAL: +{cost:.4f} ms per operation of the workload) "
             f"outweighs the {gain:.4f} ms per operation it saves the reads "

@@ -20,6 +20,7 @@ from analyzer.advisor.builds import BuiltIndex
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.advisor.selection import Proof, Selection
 from analyzer.advisor.sqlshape import TableAccess, analyze_statement
+from analyzer.advisor.writecosts import decisive_delta_ms
 from analyzer.catalog import Catalog
 from analyzer.progress import Reporter
 from analyzer.report.model import WriteOverhead
@@ -106,7 +107,7 @@ def add_write_savers(sel: Selection, proofs: Sequence[Proof], costs: object, rep
             sel.overheads[p.cand.name] = overhead
             gain = costs.write_gain(overhead) + max(sel.estimate(p), 0.0)
             threshold = sel.threshold()
-            faster = sorted((s for s in overhead.statements if s.time_ms_delta < 0 and s.can_gain),
+            faster = sorted((s for s in overhead.statements if decisive_delta_ms(s) < 0),
                             key=lambda s: s.time_ms_delta * (s.frequency or 1.0))
             if gain < threshold or not faster:
                 sel.builds.drop(p.cand.name)

@@ -11,7 +11,7 @@ from analyzer.advisor.candidates import IndexCandidate, generate_candidates
 from analyzer.advisor.existing import review_existing_indexes
 from analyzer.advisor.sqlfile import render_indexes_down_sql, render_indexes_sql
 from analyzer.advisor.sqlshape import analyze_statement
-from analyzer.advisor.writecosts import write_cost_verdict, write_term_delta
+from analyzer.advisor.writecosts import decisive_delta_ms, write_cost_verdict, write_term_delta
 from analyzer.catalog import Catalog, Column, Constraint, ForeignKey, Index, Table
 from analyzer.report.model import QuerySpeedup, Recommendation, StatementOverhead, WriteOverhead
 
@@ -342,13 +342,43 @@ def test_existing_unique_and_partial_indexes_are_not_redundant() -> None:
 # write costs
 
 def _overhead(*writes: tuple[str, int, float, float | None]) -> WriteOverhead:
-    """(write, executions per run, time change per run, declared weight or None when synthesized)."""
+    """(write, executions per run, time change per run, declared weight or None when synthesized).
+
+    A cost comes with the WAL share that stands for it (10 ms before, 1,000 bytes before: each
+    ms of cost is 100 bytes more), as an index the write maintains adds both.
+    """
     return WriteOverhead(
         wal_bytes=100_000, wal_ratio=0.3, buffers_dirtied=50, time_ms_median=sum(w[2] for w in writes),
         time_ratio=0.2,
-        statements=tuple(StatementOverhead(write=w, executions=n, time_ms_before=10.0, time_ms_delta=d, frequency=f)
+        statements=tuple(StatementOverhead(write=w, executions=n, time_ms_before=10.0, time_ms_delta=d, frequency=f,
+                                           wal_bytes_before=1000, wal_bytes_delta=round(max(d, 0.0) * 100))
                          for w, n, d, f in writes),
     )
+
+
+def test_a_time_change_without_wal_is_noise() -> None:
+    """An index the write does not maintain adds no WAL: its slower run was the machine, not the index."""
+    noisy = WriteOverhead(wal_bytes=0, wal_ratio=0.0, buffers_dirtied=0, time_ms_median=13.6, time_ratio=0.2,
+                          statements=(StatementOverhead(write="purge", executions=1, time_ms_before=60.0,
+                                                        time_ms_delta=13.6, frequency=5.0, wal_bytes_before=9000,
+                                                        wal_bytes_delta=0, can_gain=False),))
+    assert decisive_delta_ms(noisy.statements[0]) == 0.0
+    assert write_cost_verdict(noisy, saving_ms=0.01, read_weight=10, write_weight=5) is None
+
+
+def test_a_cost_follows_the_wal_the_index_adds_not_one_timed_pair() -> None:
+    s = StatementOverhead(write="insert", executions=10, time_ms_before=8.0, time_ms_delta=-3.0, frequency=1.0,
+                          wal_bytes_before=4000, wal_bytes_delta=1000, can_gain=False)
+    assert decisive_delta_ms(s) == pytest.approx(2.0)  # 25% more WAL: 25% of its 8 ms, whatever the pair said
+
+
+def test_a_small_speedup_of_a_write_is_not_a_gain() -> None:
+    slight = StatementOverhead(write="purge", executions=1, time_ms_before=63.7, time_ms_delta=-5.1, frequency=1.0,
+                               wal_bytes_before=9000, wal_bytes_delta=0, can_gain=True)
+    plan_changed = StatementOverhead(write="purge", executions=1, time_ms_before=43.8, time_ms_delta=-43.4,
+                                     frequency=1.0, wal_bytes_before=9000, wal_bytes_delta=0, can_gain=True)
+    assert decisive_delta_ms(slight) == 0.0
+    assert decisive_delta_ms(plan_changed) == pytest.approx(-43.4)
 
 
 def test_write_cost_verdict_accepts_a_cheap_index() -> None:
