@@ -33,7 +33,8 @@ from analyzer.writemix import WriteMix, WriteStatement, build_write_mix
 
 __all__ = [
     "IndexBuild", "MixRun", "OverheadRuns", "WriteMix", "WriteStatement", "build_write_mix", "compare_runs",
-    "measure_built_overhead", "measure_index_overhead", "measure_runs", "measure_set_overhead", "run_mix",
+    "measure_built_overhead", "measure_built_runs", "measure_index_overhead", "measure_runs", "measure_set_overhead",
+    "run_mix", "summarize_runs",
 ]
 
 
@@ -77,14 +78,14 @@ def measure_index_overhead(
     conn: psycopg.Connection, mix: WriteMix, create_sql: str, index_name: str, repetitions: int = 3
 ) -> WriteOverhead:
     """The write overhead of one index (built and dropped here) on `mix`."""
-    return _summarize(measure_runs(conn, mix, [(create_sql, index_name)], repetitions), mix)
+    return summarize_runs(measure_runs(conn, mix, [(create_sql, index_name)], repetitions), mix)
 
 
 def measure_set_overhead(
     conn: psycopg.Connection, mix: WriteMix, create_sqls: list[tuple[str, str]], repetitions: int = 3
 ) -> WriteOverhead:
     """The write overhead of a set of indexes together; each pair is (create_sql, index_name)."""
-    return _summarize(measure_runs(conn, mix, [_ordered(pair) for pair in create_sqls], repetitions), mix)
+    return summarize_runs(measure_runs(conn, mix, [_ordered(pair) for pair in create_sqls], repetitions), mix)
 
 
 def _ordered(pair: tuple[str, str]) -> tuple[str, str]:
@@ -143,6 +144,15 @@ def measure_built_overhead(
     same A B A B as `measure_runs`, at the cost of the runs alone. `build_ms` is what the
     caller's build took, reported as the index's build time.
     """
+    return summarize_runs(measure_built_runs(conn, mix, names, build_ms, repetitions, warmup), mix)
+
+
+def measure_built_runs(
+    conn: psycopg.Connection, mix: WriteMix, names: Sequence[str], build_ms: float, repetitions: int = 1,
+    warmup: int = 0, without: Sequence[MixRun] = (),
+) -> OverheadRuns:
+    """The runs of `measure_built_overhead`; `without` are runs of the same mix in the same state but for
+    these indexes, measured before (WAL repeats to the byte): then only the runs with them are made."""
     if repetitions < 1:
         raise AnalyzerError("write overhead: repetitions must be at least 1")
     if not names:
@@ -151,14 +161,14 @@ def measure_built_overhead(
     with _autocommit(conn):
         probe = _Probe(conn, runs.notes)
         described = [_existing(conn, name, build_ms / len(names)) for name in names]
-        for _ in range(max(warmup, 0)):
+        for _ in range(max(warmup, 0) if not without else 0):
             run_mix(conn, mix, probe=probe, hide=names)
-        for _ in range(repetitions):
-            runs.without.append(run_mix(conn, mix, probe=probe, hide=names))
+        for i in range(repetitions):
+            runs.without.append(without[i % len(without)] if without else run_mix(conn, mix, probe=probe, hide=names))
             runs.with_index.append(run_mix(conn, mix, probe=probe))
             runs.builds.extend(described)
     _note_builds(runs, mix)
-    return _summarize(runs, mix)
+    return runs
 
 
 def _note_builds(runs: OverheadRuns, mix: WriteMix) -> None:
@@ -173,7 +183,8 @@ def _note_builds(runs: OverheadRuns, mix: WriteMix) -> None:
         runs.notes.append(f"no write of the mix touches {', '.join(outside)}")
 
 
-def _summarize(runs: OverheadRuns, mix: WriteMix | None = None) -> WriteOverhead:
+def summarize_runs(runs: OverheadRuns, mix: WriteMix | None = None) -> WriteOverhead:
+    """Figures of interleaved runs: medians of the paired differences, size and build time of the indexes."""
     names = {b.name for b in runs.builds}
     per_build = len(runs.builds) // max(len(runs.with_index), 1)
     sizes = [b.size_bytes for b in runs.builds]
