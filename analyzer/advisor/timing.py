@@ -28,11 +28,12 @@ from analyzer.workload import ReplaySettings, Statement
 
 PAIRED_ROUNDS = 5  # ABAB rounds per parameter set at most (the budget cuts a slow query to one pair per set)
 MAX_WARM_RUNS = 3  # a paired run is repeated while it still read blocks from outside shared buffers
-# Pairs enough when every run of one side is at least SEPARATION times every run of the other:
-# more rounds would narrow a band that cannot reach the other side (a 2x slower neighbour
-# slows both sides of a pair alike).
-DECISIVE_PAIRS = 2
+# Pairs enough when every run of one side is at least SEPARATION times every run of the other
+# (ONE_PAIR_SEPARATION after a single pair): more rounds would narrow a band that cannot reach
+# the other side (a 2x slower neighbour slows both sides of a pair alike). The noise band is
+# still that of the per-pair differences over all the query's parameter sets.
 SEPARATION = 2.0
+ONE_PAIR_SEPARATION = 3.0
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ class QueryTimer:
                     # the budget reduces the rounds of a slow query, never below one pair per set
                     if (time.perf_counter() - started) * (r + 2) / (r + 1) > per_set_s:
                         break
-                    if r + 1 >= DECISIVE_PAIRS and separated(a.timings_ms, b.timings_ms):
+                    if separated(a.timings_ms, b.timings_ms):
                         break
         except psycopg.errors.QueryCanceled:
             before.timed_out_after_s = self.settings.statement_timeout_s
@@ -226,11 +227,13 @@ def plan_costs(conn: psycopg.Connection, stmt: Statement, param_sets: Sequence[M
 
 
 def separated(before_ms: Sequence[float], after_ms: Sequence[float]) -> bool:
-    """Every run of one side at least SEPARATION times every run of the other (pure)."""
+    """Every run of one side at least SEPARATION times every run of the other, ONE_PAIR_SEPARATION when
+    each side has run once (pure)."""
     if not before_ms or not after_ms:
         return False
     low, high = sorted((before_ms, after_ms), key=min)
-    return min(high) >= SEPARATION * max(max(low), 1e-6)
+    factor = ONE_PAIR_SEPARATION if min(len(low), len(high)) < 2 else SEPARATION
+    return min(high) >= factor * max(max(low), 1e-6)
 
 
 def _half_iqr(values: list[float]) -> float:

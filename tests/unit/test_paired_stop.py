@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.advisor.timing import SEPARATION, separated
+from analyzer.advisor.timing import ONE_PAIR_SEPARATION, SEPARATION, separated
 
 
 def test_sides_far_apart_are_separated_either_way_round() -> None:
@@ -19,3 +19,9 @@ def test_overlapping_or_close_sides_are_not() -> None:
 def test_no_runs_decide_nothing() -> None:
     assert not separated([], [1.0])
     assert not separated([1.0], [])
+
+
+def test_one_pair_needs_a_wider_gap_than_two() -> None:
+    assert not separated([10.0], [SEPARATION * 10.0])
+    assert separated([10.0], [ONE_PAIR_SEPARATION * 10.0])
+    assert separated([10.0, 10.0], [SEPARATION * 10.0, 25.0])
