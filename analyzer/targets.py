@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,8 +187,10 @@ def _docker_target(image: str, say: Progress) -> Iterator[Target]:
 class EmbeddedServer:
     """A throwaway PostgreSQL in a temporary data directory, run as a non-root OS user."""
 
-    def __init__(self, progress: Progress | None = None) -> None:
+    def __init__(self, progress: Progress | None = None, settings: Mapping[str, str] | None = None) -> None:
         self._say = progress or (lambda _m: None)
+        # server settings beyond EMBEDDED_SETTINGS (shared_preload_libraries for pg_stat_statements)
+        self.settings = {**EMBEDDED_SETTINGS, **(settings or {})}
         self.datadir: Path | None = None
         self.home: Path | None = None  # holds the owner file and data/: the watchdog starts before initdb
         self.bindir: Path | None = None
@@ -248,7 +250,7 @@ class EmbeddedServer:
         self.port = _free_port()
         options = " ".join(
             [f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.datadir}"]
-            + [f"-c {k}={v}" for k, v in EMBEDDED_SETTINGS.items()]
+            + [f"-c {k}={v}" for k, v in self.settings.items()]
         )
         self._run(
             [str(bindir / "pg_ctl"), "-D", str(self.datadir), "-w", "-t", "60",

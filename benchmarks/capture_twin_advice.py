@@ -60,7 +60,8 @@ def _run_application(dsn: str, calls_per_weight: float) -> None:
             sets = sample_param_sets(conn, w, 5, seed=1)
             for i in range(max(1, round(w.weight * calls_per_weight / 4))):
                 with conn.transaction(force_rollback=True):
-                    conn.execute(w.psycopg_sql, sets[i % len(sets)])
+                    for step in w.steps or (w,):  # a `steps:` write runs statement by statement
+                        conn.execute(step.psycopg_sql, {k: sets[i % len(sets)][k] for k in step.param_order})
 
 
 def chosen_keys(report_path: Path) -> set[tuple[str, str]]:

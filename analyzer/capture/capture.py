@@ -24,7 +24,7 @@ from analyzer.capture.rules import table_rules, tenant_copy_candidates
 from analyzer.capture.schema_dump import dump_schema
 from analyzer.capture.statements import CapturedStatement, CaptureError, read_statements
 from analyzer.capture.writer import CapturedQuery, TableEntry, render_workload
-from analyzer.catalog import Catalog, read_catalog
+from analyzer.catalog import Catalog, read_catalog, table_ident, table_key
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.targets import connect, mask_dsn
 from analyzer.workload import load_workload
@@ -93,7 +93,7 @@ def _capture(
                     left_out["does not PREPARE here"] += 1
                     continue
                 named = name_parameters(stmt.sql, columns, types)
-                base = f"{stmt.kind}_{named.tables[0] if named.tables else 'statement'}"
+                base = f"{stmt.kind}_{named.tables[0].replace('.', '_') if named.tables else 'statement'}"
                 used_names[base] += 1
                 label = base if used_names[base] == 1 else f"{base}_{used_names[base]}"
                 (writes if stmt.is_write else queries).append(CapturedQuery(label, stmt, named))
@@ -135,12 +135,13 @@ def _parameter_types(conn: psycopg.Connection, stmt: CapturedStatement) -> list[
 
 
 def _views(conn: psycopg.Connection) -> set[str]:
-    """Views and materialized views of public: queries on them are the application's too."""
+    """Views and materialized views of the user schemas (named as the catalog names tables):
+    queries on them are the application's too."""
     rows = conn.execute(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm')"
+        "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' AND c.relkind IN ('v', 'm')"
     ).fetchall()
-    return {str(r[0]) for r in rows}
+    return {table_key(str(r[0]), str(r[1])) for r in rows}
 
 
 def _tables(conn: psycopg.Connection, catalog: Catalog, keep_values: bool) -> list[TableEntry]:
@@ -148,7 +149,7 @@ def _tables(conn: psycopg.Connection, catalog: Catalog, keep_values: bool) -> li
     rows = {name: t.rows_estimate for name, t in catalog.tables.items()}
     for name, count in list(rows.items()):
         if count == 0:  # never analyzed (reltuples -1) or truly empty: count it (cheap for small tables)
-            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))).fetchone()
+            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table_ident(name))).fetchone()
             rows[name] = int(row[0]) if row else 0
     out = []
     for name, table in catalog.tables.items():
@@ -170,8 +171,8 @@ def _follows_parent(conn: psycopg.Connection, catalog: Catalog, table: str, colu
         "SELECT count(*), count(*) FILTER (WHERE c.{col} IS DISTINCT FROM p.{col}) "
         "FROM (SELECT {col}, {via} FROM {t} WHERE {via} IS NOT NULL LIMIT 20000) c "
         "JOIN {p} p ON p.{key} = c.{via}"
-    ).format(col=sql.Identifier(column), via=sql.Identifier(via), t=sql.Identifier(table),
-             p=sql.Identifier(parent), key=sql.Identifier(fk.ref_columns[0]))
+    ).format(col=sql.Identifier(column), via=sql.Identifier(via), t=table_ident(table),
+             p=table_ident(parent), key=sql.Identifier(fk.ref_columns[0]))
     row = conn.execute(query).fetchone()
     return bool(row and row[0] > 0 and row[1] == 0)
 

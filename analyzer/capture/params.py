@@ -10,13 +10,16 @@ The rest get a literal default of their type (from PREPARE). Parsed by pglast; n
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pglast import ast, parse_sql
 from pglast.enums import A_Expr_Kind
 from psycopg import sql
+
+from analyzer.capture.relations import relation_key, walk_nodes
+from analyzer.catalog import table_ident
 
 _COMPARISONS = {"=", "<>", "!=", "<", ">", "<=", ">=", "~~", "~~*", "!~~", "!~~*", "@>", "<@", "&&"}
 _LIKE_OPS = {"~~", "~~*", "!~~", "!~~*"}
@@ -66,7 +69,7 @@ def name_parameters(
     """Rename `$n` to `:name` and give each a source; `columns` is table -> its column names
     (or a mapping column -> type, which lets JSON columns be sampled as text)."""
     root = parse_sql(stmt_sql)[0].stmt
-    aliases = _aliases(root)
+    aliases = _aliases(root, columns)
     tables = tuple(dict.fromkeys(t for t in aliases.values() if t in columns))
     found: dict[int, tuple[str, Any, str]] = {}
 
@@ -77,6 +80,10 @@ def name_parameters(
         fields = [str(f.sval) for f in node.fields or () if isinstance(f, ast.String)]
         if len(fields) == 2 and fields[0] in aliases and aliases[fields[0]] in columns:
             return aliases[fields[0]], fields[1]
+        if len(fields) == 3:  # schema.table.column
+            key = relation_key(fields[0], fields[1], columns)
+            if key is not None:
+                return key, fields[2]
         if len(fields) == 1:
             owners = [t for t in tables if fields[0] in columns[t]]
             if owners:
@@ -86,7 +93,7 @@ def name_parameters(
     def sample(number: int, col: tuple[str, str], why: str) -> None:
         if _type_of(columns, col) in ("json", "jsonb"):  # documents travel as text (a dict does not adapt)
             query = sql.SQL("SELECT {c}::text FROM {t} WHERE {c} IS NOT NULL LIMIT 50").format(
-                c=sql.Identifier(col[1]), t=sql.Identifier(col[0])
+                c=sql.Identifier(col[1]), t=table_ident(col[0])
             ).as_string(None)
             found.setdefault(number, (col[1], {"sql": query}, why))
             return
@@ -97,7 +104,7 @@ def name_parameters(
         query = sql.SQL(
             "SELECT array_agg(v) FROM (SELECT v, ntile(5) OVER () AS g FROM (SELECT {c} AS v "
             "FROM {t} WHERE {c} IS NOT NULL LIMIT 25) s) s GROUP BY g"
-        ).format(c=sql.Identifier(name), t=sql.Identifier(table)).as_string(None)
+        ).format(c=sql.Identifier(name), t=table_ident(table)).as_string(None)
         found.setdefault(number, (f"{name}s", {"sql": query}, f"= ANY(...) over {table}.{name}"))
 
     def compare(left: Any, right: Any, like: bool, op: str) -> None:
@@ -148,7 +155,7 @@ def name_parameters(
         elif isinstance(node, ast.InsertStmt):
             _insert_params(node, columns, found)
         elif isinstance(node, ast.UpdateStmt) and node.relation is not None:
-            table = str(node.relation.relname)
+            table = _relation(node.relation, columns)
             for target in node.targetList or ():
                 if (isinstance(target, ast.ResTarget) and isinstance(_strip(target.val), ast.ParamRef)
                         and table in columns and target.name in columns[table]):
@@ -174,7 +181,7 @@ def name_parameters(
 def _insert_params(node: ast.InsertStmt, columns: Mapping[str, Collection[str]], found: dict[int, tuple[str, Any, str]]) -> None:
     if node.relation is None:
         return
-    table = str(node.relation.relname)
+    table = _relation(node.relation, columns)
     if table not in columns:
         return
     targets = [str(c.name) for c in node.cols or () if isinstance(c, ast.ResTarget)] or list(columns[table])
@@ -243,28 +250,22 @@ def _op_name(node: ast.A_Expr) -> str:
     return str(names[-1]) if names else ""
 
 
-def _aliases(root: Any) -> dict[str, str]:
+def _relation(node: ast.RangeVar, tables: Collection[str]) -> str:
+    """The catalog key of a relation (`sales.orders`), or its bare name when it is no table there."""
+    name = str(node.relname)
+    return relation_key(node.schemaname, name, tables) or name
+
+
+def _aliases(root: Any, tables: Collection[str]) -> dict[str, str]:
+    """What each name a column may be qualified with (alias, or the relation's bare name) stands for."""
     out: dict[str, str] = {}
     for node in walk_nodes(root):
         if isinstance(node, ast.RangeVar):
-            name = str(node.relname)
-            out.setdefault(name, name)
+            key = _relation(node, tables)
+            out.setdefault(str(node.relname), key)
             if node.alias is not None:
-                out[str(node.alias.aliasname)] = name
+                out[str(node.alias.aliasname)] = key
     return out
-
-
-def walk_nodes(node: Any) -> Iterator[Any]:
-    """Every AST node under `node`, depth first."""
-    if isinstance(node, tuple | list):
-        for item in node:
-            yield from walk_nodes(item)
-        return
-    if not isinstance(node, ast.Node):
-        return
-    yield node
-    for attr in getattr(node, "__slots__", ()):
-        yield from walk_nodes(getattr(node, attr, None))
 
 
 def _clean(base: str) -> str:

@@ -65,9 +65,25 @@ def table_rules(
             out[column.name] = {"copy": f"{copies[column.name]}.{column.name}"}
             continue
         rule = column_rule(table, column, stats.get(column.name), rows, parent_rows, keep_values)
+        if rule is not None and "ref" in rule:
+            rule = _with_copied_shares(rule, column.name, copies or {}, stats)
         if rule is not None:
             out[column.name] = rule
     return out
+
+
+def _with_copied_shares(
+    rule: dict[str, Any], via: str, copies: Mapping[str, str], stats: Mapping[str, ColumnStatistics]
+) -> dict[str, Any]:
+    """A foreign key that a tenant key is copied down gets that key's observed shares (`match_top`):
+    the twin's copied column then has the source's frequencies, not the product of two fits.
+    Of several columns copied down one key, the most skewed one is matched."""
+    copied = [stats[c] for c, key in copies.items() if key == via and c in stats and stats[c].mcf]
+    if not copied:
+        return rule
+    st = max(copied, key=lambda c: max(c.mcf))
+    shares = [round(f, 6) for f in sorted(st.mcf, reverse=True)]
+    return {**rule, "match_top": {st.column: shares}}
 
 
 def tenant_copy_candidates(table: Table, tables: Mapping[str, Table]) -> list[tuple[str, str, str]]:

@@ -22,7 +22,7 @@ import psycopg
 from psycopg import conninfo as pg_conninfo
 from psycopg import sql
 
-from analyzer.catalog import Catalog, Table
+from analyzer.catalog import DEFAULT_SCHEMA, Catalog, Table, schema_and_name, table_ident
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class SchemaDump:
 
 
 def dump_schema(conninfo: str, conn: psycopg.Connection, catalog: Catalog, server_major: int) -> SchemaDump:
-    """The DDL of the public schema, by the best means on this machine."""
+    """The DDL of the user schemas (those the catalog reads), by the best means on this machine."""
     pg_dump = find_pg_dump(server_major)
     if pg_dump is not None:
         try:
@@ -77,7 +77,7 @@ def _run_pg_dump(pg_dump: Path, conninfo: str) -> str:
         env["PGPASSWORD"] = str(password)
     env["PGOPTIONS"] = "-c default_transaction_read_only=on"
     env["PGAPPNAME"] = "pg-analyzer capture"
-    args = [str(pg_dump), "--schema-only", "--no-owner", "--no-privileges", "--schema=public",
+    args = [str(pg_dump), "--schema-only", "--no-owner", "--no-privileges",
             "-d", pg_conninfo.make_conninfo("", **params)]
     done = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env, check=False)
     if done.returncode != 0:
@@ -88,7 +88,11 @@ def _run_pg_dump(pg_dump: Path, conninfo: str) -> str:
 _DROPPED_LINE = re.compile(
     r"^(SET |SELECT pg_catalog\.set_config\(|\\|CREATE SCHEMA public;|COMMENT ON SCHEMA public |ALTER SCHEMA public )"
 )
-_EXTENSION = re.compile(r"^(CREATE EXTENSION|COMMENT ON EXTENSION)[^;]*\bpg_stat_statements\b[^;]*;\n", re.MULTILINE)
+_EXTENSION = re.compile(
+    r"^(?:(CREATE EXTENSION|COMMENT ON EXTENSION)[^;]*\bpg_stat_statements\b[^;]*;"
+    r"|-- Name: (EXTENSION )?pg_stat_statements; .*)\n",
+    re.MULTILINE,
+)
 
 
 def clean_dump(text: str) -> str:
@@ -99,8 +103,12 @@ def clean_dump(text: str) -> str:
 
 
 def catalog_ddl(conn: psycopg.Connection, catalog: Catalog) -> str:
-    """CREATE TABLE statements, then keys and checks, then foreign keys, then the other indexes."""
-    tables: list[str] = []
+    """CREATE SCHEMA for the schemas besides public, CREATE TABLE statements, then keys and checks,
+    then foreign keys, then the other indexes."""
+    schemas = sorted({schema_and_name(t)[0] for t in catalog.tables} - {DEFAULT_SCHEMA})
+    tables: list[str] = [
+        sql.SQL("CREATE SCHEMA IF NOT EXISTS {};").format(sql.Identifier(s)).as_string(conn) for s in schemas
+    ]
     keys: list[str] = []
     fks: list[str] = []
     indexes: list[str] = []
@@ -108,7 +116,7 @@ def catalog_ddl(conn: psycopg.Connection, catalog: Catalog) -> str:
         tables.append(_create_table(conn, table))
         for con in table.constraints:
             stmt = sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {};").format(
-                sql.Identifier(table.name), sql.Identifier(con.name), sql.SQL(con.definition)
+                table_ident(table.name), sql.Identifier(con.name), sql.SQL(con.definition)
             ).as_string(conn)
             (fks if con.kind == "f" else keys).append(stmt)
         indexes += [f"{i.definition};" for i in table.indexes if i.constraint is None]
@@ -130,5 +138,5 @@ def _create_table(conn: psycopg.Connection, table: Table) -> str:
         if c.not_null:
             parts.append("NOT NULL")
         lines.append("    " + " ".join(parts))
-    name = sql.Identifier(table.name).as_string(conn)
+    name = table_ident(table.name).as_string(conn)
     return f"CREATE TABLE {name} (\n" + ",\n".join(lines) + "\n);"

@@ -18,7 +18,8 @@ from pglast import ast, parse_sql
 from pglast.parser import ParseError
 from psycopg import sql
 
-from analyzer.capture.params import statement_tables, walk_nodes
+from analyzer.capture.params import statement_tables
+from analyzer.capture.relations import qualify_relations, relation_key, walk_nodes
 from analyzer.errors import AnalyzerError
 
 ENABLE_HINT = (
@@ -112,7 +113,8 @@ def read_statements(
         if int(calls) < min_calls:
             left_out[f"fewer than {min_calls} calls"] += 1
             continue
-        kept.append(CapturedStatement(int(queryid), str(text).strip(), int(calls), float(total_ms), int(nrows), kind))
+        stmt_sql = qualify_relations(str(text).strip(), user_tables)  # replayed with the tool's search_path
+        kept.append(CapturedStatement(int(queryid), stmt_sql, int(calls), float(total_ms), int(nrows), kind))
     if top is not None and len(kept) > top:
         left_out[f"beyond the top {top} by total time"] += len(kept) - top
         kept = kept[:top]
@@ -129,7 +131,7 @@ def classify(text: str, user_tables: AbstractSet[str]) -> tuple[str | None, str]
         return "several statements in one", kind
     if kind == "utility":
         return "utility statement", kind
-    if not any(name in user_tables and schema in (None, "public") for schema, name in rels):
+    if not any(relation_key(schema, name, user_tables) is not None for schema, name in rels):
         return "names no table of the schema (catalog queries)", kind
     if any(isinstance(n, ast.RangeTableSample) and n.repeatable is not None for n in walk_nodes(parse_sql(text))):
         return "the tool's own sampling (TABLESAMPLE ... REPEATABLE)", kind

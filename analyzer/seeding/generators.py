@@ -13,7 +13,7 @@ import json
 import math
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ JSON = "json"  # text that is already a JSON document (embedded as is in an encl
 DEFAULT_START = datetime(2023, 1, 1, tzinfo=UTC)
 DEFAULT_END = datetime(2026, 11, 1, tzinfo=UTC)
 MAX_POOL = 2_000  # Faker calls per column (about 50 us each); beyond, values are combined
+KEPT_PARENT_SHARES = 100  # match_top: the most popular parents whose own shares are kept
 ZIPF_HEAD = 4096  # ranks drawn exactly; the long tail follows the continuous power law
 
 
@@ -109,6 +110,8 @@ class TableData:
     name: str
     n: int
     cols: dict[str, Col]
+    # parent-row weights of the references to this table that use match_top, by (child table, column)
+    fitted: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
 
 class Context:
@@ -756,11 +759,52 @@ def _gen_ref(rule: Rule, ctx: Context, n: int) -> Col:
         if parent.n < n:
             raise SeedError(f"{rule.where}: unique is impossible: {parent.n} rows in {table} for {n} rows")
         rows = rng.choice(parent.n, size=n, replace=False)
+    elif rule.options.get("match_top"):
+        rows = _matched_parent_rows(rule, ctx, parent, rng, n)
     else:
         rows = _indices(rule, rng, parent.n, n, ctx.pool_rng(rule.column))
     picked = pcol.take(rows)
     picked.parent_rows = rows
     return picked
+
+
+def _matched_parent_rows(rule: Rule, ctx: Context, parent: TableData, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Parent rows whose `match_top` columns take the listed shares of this table's rows (ref_match.py).
+    The weights are the same for every chunk of the table: fitted once, kept with the parent."""
+    from analyzer.seeding.ref_match import draw_rows
+
+    key = (ctx.table, rule.column)
+    weights = parent.fitted.get(key)
+    if weights is None:
+        weights = parent.fitted[key] = _match_top_weights(rule, ctx, parent)
+    return draw_rows(rng, weights, n)
+
+
+def _match_top_weights(rule: Rule, ctx: Context, parent: TableData) -> np.ndarray:
+    from analyzer.seeding.ref_match import Shares, fitted_weights
+
+    if parent.n <= 0:
+        raise SeedError(f"{rule.where}: nothing to choose from")
+    natural = np.ones(parent.n, dtype=np.float64)
+    if rule.distribution == "zipf":  # the same popular parents as without match_top (_indices)
+        perm = ctx.pool_rng(rule.column).permutation(parent.n)
+        natural[perm] = np.arange(1, parent.n + 1, dtype=np.float64) ** (-rule.s)
+    nonnull = max(1e-9, 1.0 - rule.null_fraction)  # the shares are of all rows; NULL keys are drawn apart
+    constraints = []
+    for column, shares in dict(rule.options["match_top"]).items():
+        col = parent.cols.get(str(column))
+        if col is None:
+            raise SeedError(f"{rule.where}: match_top names {parent.name}.{column}, which has no generated values")
+        if col.pool is not None and col.codes is not None:  # pooled: group the pool once
+            codes = pd.factorize(col.pool)[0][col.codes]
+        else:
+            codes = pd.factorize(np.asarray(col.values))[0]
+        codes = np.where(col.null_mask(), -1, codes)
+        constraints.append(Shares(codes, [float(f) / nonnull for f in shares]))
+    # the popular parents keep their own shares (the foreign key's fitted skew) while the groups move
+    head = np.sort(natural)[::-1][:KEPT_PARENT_SHARES] / natural.sum()
+    constraints.insert(0, Shares(np.arange(parent.n), head.tolist()))
+    return fitted_weights(natural, constraints)
 
 
 def _gen_self_ref(rule: Rule, ctx: Context, n: int, column: str) -> Col:

@@ -554,6 +554,7 @@ def needed_columns(plan: SeedPlan) -> dict[str, set[str]]:
         if rule.kind == "ref":
             target, _, column = str(rule.arg).rpartition(".")
             needed.setdefault(target, set()).add(column)
+            needed[target].update(str(c) for c in dict(rule.options.get("match_top") or {}))
         if rule.kind in ("copy", "after") and "." in str(rule.arg):
             fk_col, parent_col = str(rule.arg).split(".", 1)
             fk = next((r for r in tp.rules if r.column == fk_col and r.kind == "ref"), None)

@@ -25,7 +25,7 @@ MODIFIERS = (
     "null_fraction", "unique", "distinct", "distribution", "s", "mean", "sd", "args", "locale",
     "words", "when", "min", "max", "within", "time_of_day", "length", "shape", "decimals",
     "ranges", "ordered", "nulls_with", "nulls_without", "required_without", "at_least", "strict",
-    "max_length", "min_length",
+    "max_length", "min_length", "match_top",
 )
 # Modifiers that name another column of the same table (generated first).
 COLUMN_MODIFIERS = ("nulls_with", "nulls_without", "required_without", "at_least")
@@ -112,6 +112,8 @@ def parse_rule(table: str, column: str, raw: Any) -> Rule:
             raise SeedError(f"{where}: {kind} takes 'table.column' (or 'column' for after), not {arg!r}")
     elif kind in ("int", "numeric", "date", "timestamp") and arg is not None and not isinstance(arg, Mapping):
         raise SeedError(f"{where}: {kind} takes a mapping such as {{min: .., max: ..}} or {{start: .., end: ..}}")
+    if "match_top" in raw:
+        _check_match_top(where, kind, distribution, raw["match_top"])
     s_value = float(raw.get("s", 1.1))
     if distribution == "zipf" and s_value <= 0:
         raise SeedError(f"{where}: zipf exponent s must be positive")
@@ -123,6 +125,22 @@ def parse_rule(table: str, column: str, raw: Any) -> Rule:
         unique=bool(raw.get("unique", False)), distinct=distinct, distribution=distribution,
         s=s_value, mean=_opt_float(raw.get("mean")), sd=_opt_float(raw.get("sd")), options=options,
     )
+
+
+def _check_match_top(where: str, kind: str, distribution: str, value: Any) -> None:
+    """`match_top: {parent_column: [share, ...], ...}` on a uniform or zipf reference (ref_match.py)."""
+    if kind != "ref" or distribution not in ("uniform", "zipf"):
+        raise SeedError(f"{where}: match_top is for a ref with a uniform or zipf distribution")
+    if not isinstance(value, Mapping) or not value:
+        raise SeedError(f"{where}: match_top maps columns of the referenced table to shares: {{org_id: [0.37, 0.08]}}")
+    for column, shares in value.items():
+        if not isinstance(column, str) or not re.fullmatch(r"\w+", column):
+            raise SeedError(f"{where}: match_top names a column of the referenced table, not {column!r}")
+        ok = isinstance(shares, list) and shares and all(
+            isinstance(f, int | float) and not isinstance(f, bool) and 0 <= f <= 1 for f in shares
+        )
+        if not ok or sum(shares) > 1.0001:
+            raise SeedError(f"{where}: match_top.{column} is a list of shares between 0 and 1 that sum to at most 1")
 
 
 def _opt_float(value: Any) -> float | None:

@@ -219,6 +219,11 @@ class _Checker:
             elif column and t.columns and t.column(column) is None:
                 self.add(line, f"{rule.where}: references {rule.arg}, but {target} has no column {column}"
                          f"{_did_you_mean(column, [c.name for c in t.columns])}")
+            elif t.columns:
+                for name in dict(rule.options.get("match_top") or {}):
+                    if t.column(str(name)) is None:
+                        self.add(line, f"{rule.where}: match_top names {target}.{name}, which does not exist"
+                                 f"{_did_you_mean(str(name), [c.name for c in t.columns])}")
 
     # --- statements and their parameters ---------------------------------------------
     def statements(self) -> int:

@@ -90,3 +90,31 @@ def test_zipf_exponent_is_fitted_to_the_mcv_frequencies() -> None:
     assert fit_zipf(st, parents) == pytest.approx(1.0, abs=0.05)
     flat = ColumnStatistics("t", "p_id", 0.0, 8, 1000.0)
     assert fit_zipf(flat, parents) is None
+
+
+SCHEMAS = {"orders": ["id"], "sales.orders": ["id", "user_id"], "sales.items": ["order_id", "sku"],
+           "auth.users": ["id"], "a.items2": ["id"], "b.items2": ["id"], "Odd Schema.t": ["id"]}
+
+
+def test_unqualified_names_of_tables_outside_public_are_qualified_in_place() -> None:
+    from analyzer.capture.relations import qualify_relations
+
+    text = ("WITH recent AS (SELECT * FROM items WHERE sku = 'é items') "
+            "SELECT * FROM recent r JOIN users u ON true JOIN orders o ON true JOIN items2 x ON true, t")
+    assert qualify_relations(text, SCHEMAS) == (
+        "WITH recent AS (SELECT * FROM sales.items WHERE sku = 'é items') "
+        'SELECT * FROM recent r JOIN auth.users u ON true JOIN orders o ON true JOIN items2 x ON true, "Odd Schema".t'
+    )  # public first; a name two schemas have and a CTE's stay as written
+
+
+def test_schema_qualified_columns_sample_the_qualified_table() -> None:
+    named = name_parameters(
+        "SELECT * FROM sales.items i JOIN sales.orders ON orders.id = i.order_id "
+        "WHERE i.sku = $1 AND sales.orders.user_id = $2", SCHEMAS,
+    )
+    assert {p.name: p.source for p in named.params} == {
+        "sku": {"sample": "sales.items.sku"}, "user_id": {"sample": "sales.orders.user_id"},
+    }
+    assert named.tables == ("sales.items", "sales.orders")
+    assert classify("SELECT * FROM auth.users", set(SCHEMAS))[0] is None
+    assert classify("SELECT * FROM other.users", set(SCHEMAS))[0] == "names no table of the schema (catalog queries)"

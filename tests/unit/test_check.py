@@ -151,3 +151,21 @@ def test_a_hostile_file_is_refused_by_the_loaders_guards_not_expanded(tmp_path: 
     assert time.process_time() - started < 1.0 and "aliases expand" in problem.message
     (missing,) = check_workload(tmp_path / "missing.yaml").problems
     assert str(missing) == f"{tmp_path / 'missing.yaml'}: no such workload file"
+
+
+def test_match_top_naming_a_missing_parent_column_is_found(tmp_path: Path) -> None:
+    (tmp_path / "s.sql").write_text(
+        "CREATE TABLE orgs (id bigint PRIMARY KEY);"
+        "CREATE TABLE tasks (id bigint PRIMARY KEY, org_id bigint REFERENCES orgs);"
+        "CREATE TABLE notes (id bigint PRIMARY KEY, task_id bigint REFERENCES tasks, org_id bigint);"
+    )
+    (tmp_path / "w.yaml").write_text(
+        "name: w\nschema: s.sql\ntables:\n  notes:\n    rows: 10\n    columns:\n"
+        "      task_id: {ref: tasks.id, match_top: {orgid: [0.5]}}\n"
+        "      org_id: {copy: task_id.org_id}\n"
+        "queries:\n  - name: q\n    sql: SELECT 1 FROM notes\n"
+    )
+    problems = check_workload(tmp_path / "w.yaml").problems
+    assert [(p.line, p.message) for p in problems] == [
+        (7, "tables.notes.columns.task_id: match_top names tasks.orgid, which does not exist (did you mean 'org_id'?)")
+    ]
