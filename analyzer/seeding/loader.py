@@ -31,6 +31,7 @@ from analyzer.seeding.copy_format import HEADER, TRAILER, binary_rows, csv_chunk
 from analyzer.seeding.generators import Col, Context, TableData, generate
 from analyzer.seeding.inference import infer_table
 from analyzer.seeding.rules import Rule, parse_rule
+from analyzer.seeding.statistics import analyze_tables
 from analyzer.workload import TableRule, Workload
 
 COPY_CHUNK_ROWS = 50_000
@@ -97,15 +98,15 @@ def seed_workload(
             keys_and_indexes, foreign_keys = saved
             reporter.message("building keys and indexes")
             _restore_constraints(conn, keys_and_indexes)
-            # Statistics before the foreign-key checks: their join plans need row counts.
-            reporter.message("analyzing")
-            for name in plan.order:
-                conn.execute(sql.SQL("ANALYZE {}").format(table_ident(name)))
             reporter.message("validating foreign keys")
             _restore_constraints(conn, foreign_keys)
             _sync_sequences(conn, catalog, plan.order)
             row = conn.execute("SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text").fetchone()
             load_xid = str(row[0]) if row else None
+        if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            # committed: side by side on two connections (inside a caller's transaction, settle_tables does it)
+            reporter.message("analyzing")
+            analyze_tables(conn, plan.order)
         reporter.message("vacuuming")
         settle_tables(conn, plan.order, load_xid)
     except SeedError as e:
