@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import conninfo as pg_conninfo
 from psycopg import pq, sql
 
 from analyzer.advisor.candidates import IndexCandidate
+from analyzer.advisor.indexstats import can_restore, read_index_stats, restore_index_stats
 from analyzer.errors import TargetError
 from analyzer.targets import APPLICATION_NAME
 
@@ -42,6 +44,7 @@ class IndexBuilds:
         self.live: dict[str, BuiltIndex] = {}
         self.attempted: set[str] = set()  # also builds interrupted half-way: dropped IF EXISTS
         self.extensions_created: list[str] = []
+        self.index_stats: dict[str, list[dict[str, Any]]] = {}  # expression statistics of earlier builds
 
     def ensure_extension(self, name: str) -> bool:
         """Create an extension a candidate needs (pg_trgm); False when it cannot be had."""
@@ -83,8 +86,17 @@ class IndexBuilds:
         if any(k.strip().startswith("(") for k in cand.keys):
             # only an expression key gets statistics of its own; a partial or plain GIN index gets none,
             # and with the pinned statistics target an ANALYZE reads every row of the table
-            self.conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(cand.table)))
+            self._expression_statistics(cand)
         return built
+
+    def _expression_statistics(self, cand: IndexCandidate) -> None:
+        """ANALYZE for the first build; the same figures put back on a rebuild where the server can."""
+        saved = self.index_stats.get(cand.name)
+        if saved and restore_index_stats(self.conn, saved):
+            return
+        self.conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(cand.table)))
+        if can_restore(self.conn):
+            self.index_stats[cand.name] = read_index_stats(self.conn, cand.name)
 
     def drop(self, name: str) -> None:
         self._ensure_usable()
