@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
-from psycopg.copy import QueuedLibpqWriter
 
 from analyzer.catalog import Catalog, Table, read_catalog, schema_and_name, table_ident
 from analyzer.errors import SeedError
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.report.model import ColumnStats, SeedSummary, TableSeed
-from analyzer.seeding.copy_format import HEADER, TRAILER, binary_rows, csv_chunk
+from analyzer.seeding.copy_format import HEADER, TRAILER, EncodedPools, binary_rows, csv_chunk
+from analyzer.seeding.copy_writer import BoundedQueuedWriter
 from analyzer.seeding.generators import Col, Context, TableData, generate
 from analyzer.seeding.inference import infer_table
 from analyzer.seeding.rules import Rule, parse_rule
@@ -573,14 +573,18 @@ def needed_columns(plan: SeedPlan) -> dict[str, set[str]]:
 
 def chunkable(tp: TablePlan) -> bool:
     """A table generated a chunk at a time: big, and no rule that needs all its rows at once
-    (uniqueness drawn without replacement, self-references, cycles). Composite uniqueness is
-    kept across chunks by the hashes of the combinations already written."""
+    (uniqueness drawn without replacement, values read through a self-reference, cycles).
+    Composite uniqueness is kept across chunks by the hashes of the combinations already
+    written; a self-reference picks among the latest roots of earlier chunks."""
     if tp.rows <= GENERATE_CHUNK_ROWS or tp.deferred:
         return False
+    self_refs = {r.column for r in tp.rules if r.kind == "ref" and _ref_table(r) == tp.table.name}
     for r in tp.rules:
         if r.unique and r.kind not in ("sequence", "uuid", "copy"):
             return False
-        if r.kind == "ref" and _ref_table(r) == tp.table.name:
+        if r.column in self_refs and r.unique:
+            return False
+        if r.kind in ("copy", "after") and str(r.arg).split(".", 1)[0] in self_refs:
             return False
     return True
 
@@ -638,10 +642,11 @@ def generate_tables(
             feed = stream(tp, {r.column for r in tp.rules if may_be_null(r)})
             kept: dict[str, list[Col]] = {c: [] for c in needed.get(name, set()) if any(r.column == c for r in tp.rules)}
             seen: dict[tuple[str, ...], np.ndarray] = {}
+            shared: dict[object, object] = {}  # pools and self-reference roots, made once for all chunks
             for start in range(0, tp.rows, GENERATE_CHUNK_ROWS):
                 n = min(GENERATE_CHUNK_ROWS, tp.rows - start)
                 chunk_ctx = Context(table_seed, name, n, done, column_types, sequence_offsets.get(name), tp.scale,
-                                    chunk=(start, tp.rows))
+                                    chunk=(start, tp.rows), shared=shared)
                 _generate_rules(chunk_ctx, list(tp.rules), tp.unique_groups, seen)
                 feed(TableData(name, n, chunk_ctx.cols))
                 for c, parts in kept.items():
@@ -888,7 +893,7 @@ def copy_table(conn: psycopg.Connection, tp: TablePlan, data: TableData, reporte
     try:
         cursor = conn.cursor()
         # A writer thread sends one chunk while the next is encoded.
-        with cursor.copy(stmt, writer=QueuedLibpqWriter(cursor)) as copy:
+        with cursor.copy(stmt, writer=BoundedQueuedWriter(cursor)) as copy:
             if encoder is not None:
                 copy.write(HEADER)
             for start in range(0, data.n, COPY_CHUNK_ROWS):
@@ -939,13 +944,14 @@ def copy_stream(conn: psycopg.Connection, tp: TablePlan, stream: _Stream, report
     data: TableData | None = first
     try:
         cursor = conn.cursor()
-        # The plain writer: this thread already runs beside the generator, and psycopg's queued
-        # writer holds up to 1,024 buffers, which would let a slow server pile the table up here.
-        with cursor.copy(stmt) as copy:
+        # Three stages at once: the generator makes chunk k+2, this thread encodes chunk k+1, the
+        # writer's thread waits for the server to take chunk k (bounded, so memory stays flat).
+        with cursor.copy(stmt, writer=BoundedQueuedWriter(cursor)) as copy:
             if probe is not None:
                 copy.write(HEADER)
+            pools = EncodedPools()
             while data is not None:
-                encoder = binary_rows(name, typed, data.cols, stream.nullable) if probe is not None else None
+                encoder = binary_rows(name, typed, data.cols, stream.nullable, pools) if probe is not None else None
                 for start in range(0, data.n, COPY_CHUNK_ROWS):
                     stop = min(start + COPY_CHUNK_ROWS, data.n)
                     copy.write(encoder.encode(start, stop) if encoder is not None
