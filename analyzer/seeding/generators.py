@@ -204,7 +204,32 @@ def generate(rule: Rule, ctx: Context, n: int | None = None) -> Col:
         col = _related(rule, ctx, col, n)
     if rule.options.get("max_length") is not None or rule.options.get("min_length") is not None:
         col = _fit_length(rule, col)
+    if rule.options.get("case"):
+        col = _fold_case(rule, col)
     return col
+
+
+def _fold_case(rule: Rule, col: Col) -> Col:
+    """Text in one case (a unique index on lower(col)): folded first, made unique again after, so
+    the values stay unique under the index's expression."""
+    if col.kind != TEXT:
+        return col
+    upper = rule.options.get("case") == "upper"
+
+    def fold(values: np.ndarray) -> np.ndarray:
+        texts = pc.utf8_upper(pa.array(values, type=pa.string())) if upper else pc.utf8_lower(
+            pa.array(values, type=pa.string()))
+        return np.asarray(texts.to_numpy(zero_copy_only=False), dtype=object)
+
+    if col.pool is not None and col.codes is not None and col._values is None:
+        codes, pool = pd.factorize(fold(col.pool))  # two values folding to one share it
+        pool = np.asarray(pool, dtype=object)
+        new_codes = codes[col.codes]
+        if rule.unique:
+            return Col(col.kind, make_unique(pool[new_codes]), nulls=col.nulls, parent_rows=col.parent_rows)
+        return Col(col.kind, None, nulls=col.nulls, parent_rows=col.parent_rows, pool=pool, codes=new_codes)
+    values = fold(col.values)
+    return Col(col.kind, make_unique(values) if rule.unique else values, nulls=col.nulls, parent_rows=col.parent_rows)
 
 
 def _other(rule: Rule, ctx: Context, name: str, n: int) -> Col:
@@ -1051,12 +1076,18 @@ def _gen_histogram(rule: Rule, ctx: Context, n: int) -> Col:
     return gen_histogram(rule, ctx, n)
 
 
+def _gen_range(rule: Rule, ctx: Context, n: int) -> Col:
+    from analyzer.seeding.ranges import gen_range  # its own module (it imports this one)
+
+    return gen_range(rule, ctx, n)
+
+
 _GENERATORS: dict[str, Callable[[Rule, Context, int], Col]] = {
     "value": _gen_value, "sequence": _gen_sequence, "int": _gen_int, "numeric": _gen_numeric,
     "bool": _gen_bool, "choice": _gen_choice, "timestamp": _gen_timestamp, "date": _gen_date,
     "uuid": _gen_uuid, "faker": _gen_faker, "text": _gen_text, "json": _gen_json, "array": _gen_array,
     "ref": _gen_ref, "copy": _gen_copy, "after": _gen_after, "default": _gen_default, "vector": _gen_vector,
-    "histogram": _gen_histogram,
+    "histogram": _gen_histogram, "range": _gen_range,
 }
 
 

@@ -29,6 +29,7 @@ from analyzer.report.model import ColumnStats, SeedSummary, TableSeed
 from analyzer.seeding.copy_format import HEADER, TRAILER, EncodedPools, binary_rows, csv_chunk
 from analyzer.seeding.copy_writer import BoundedQueuedWriter
 from analyzer.seeding.generators import Col, Context, TableData, generate
+from analyzer.seeding.index_forms import read_index_forms
 from analyzer.seeding.inference import infer_table
 from analyzer.seeding.rules import Rule, parse_rule
 from analyzer.workload import TableRule, Workload
@@ -348,14 +349,29 @@ def _column_plan(catalog: Catalog, table: Table, rule: TableRule, seeded: set[st
             raise SeedError(f"{r.where}: a generated column is computed by the server and cannot be seeded")
     inference = infer_table(table, catalog, declared, seeded)
     notes.extend(inference.notes)
+    forms = read_index_forms(table)
+    for bad in forms.unsupported:
+        if not bad.columns or not set(bad.columns) <= set(declared):
+            raise SeedError(
+                f"tables.{table.name}: {bad.what} {bad.name} ({bad.definition}) has a form the seeder cannot "
+                f"satisfy (it handles lower()/upper() of columns and EXCLUDE (k WITH =, r WITH &&)): "
+                f"declare rules for {', '.join(bad.columns) or 'its columns'} whose values obey it"
+            )
+    unique_sets = table.unique_sets + forms.unique_sets
+    folds = {c: f for u in forms.unique for c, f in u.folds}
+    disjoint = {e.range_column: list(e.equal) for e in forms.exclusions if e.range_column is not None}
     rules: dict[str, Rule] = {}
     for column in table.columns:
         found = inference.rules.get(column.name)
         if found is None or found.kind == "default":
             continue
         r = found
-        if any(u == (column.name,) for u in table.unique_sets) and not r.unique and r.kind not in ("sequence", "copy"):
+        if any(u == (column.name,) for u in unique_sets) and not r.unique and r.kind not in ("sequence", "copy"):
             r = replace(r, unique=True)
+        if column.name in folds and not r.options.get("case"):
+            r = replace(r, options={**r.options, "case": folds[column.name]})
+        if column.name in disjoint and r.kind == "range" and r.options.get("disjoint") is None:
+            r = replace(r, options={**r.options, "disjoint": disjoint[column.name]})
         rules[column.name] = r
     for columns in _composite_unique_sets(table, rule):
         for c in columns:
@@ -365,7 +381,7 @@ def _column_plan(catalog: Catalog, table: Table, rule: TableRule, seeded: set[st
 
 
 def _composite_unique_sets(table: Table, rule: TableRule) -> list[tuple[str, ...]]:
-    sets = [u for u in table.unique_sets if len(u) > 1]
+    sets = [u for u in table.unique_sets + read_index_forms(table).unique_sets if len(u) > 1]
     sets += [tuple(u) for u in rule.unique if len(u) > 1 and tuple(u) not in sets]
     return sets
 
@@ -583,6 +599,8 @@ def chunkable(tp: TablePlan) -> bool:
         if r.unique and r.kind not in ("sequence", "uuid", "copy"):
             return False
         if r.column in self_refs and r.unique:
+            return False
+        if r.options.get("disjoint") is not None:  # a key's ranges are laid out over all its rows
             return False
         if r.kind in ("copy", "after") and str(r.arg).split(".", 1)[0] in self_refs:
             return False
