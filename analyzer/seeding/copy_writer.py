@@ -3,7 +3,7 @@
 Encoding a chunk and waiting for the server to take the previous one then happen at the
 same time (the wait releases the GIL). psycopg's `QueuedLibpqWriter` does the same with a
 queue of 1,024 buffers of up to 128 kB, which lets a slow server pile up 128 MB of a table
-in the client; this one holds `max_bytes` at most, so memory stays flat in the row count.
+in the client; this one holds `max_bytes` (8 MB) at most, so memory stays flat in the row count.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from psycopg.abc import Buffer
 from psycopg.copy import LibpqWriter
 
 PIECE_BYTES = 128 * 1024  # what libpq is handed at a time (psycopg splits big buffers alike)
-QUEUED_BYTES = 32 * 1024 * 1024  # about two chunks of a wide table
+QUEUED_BYTES = 8 * 1024 * 1024  # enough to keep the sender busy while the next chunk is encoded
 
 
 class BoundedQueuedWriter(LibpqWriter):
