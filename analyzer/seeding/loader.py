@@ -373,6 +373,13 @@ def _column_plan(catalog: Catalog, table: Table, rule: TableRule, seeded: set[st
         if column.name in disjoint and r.kind == "range" and r.options.get("disjoint") is None:
             r = replace(r, options={**r.options, "disjoint": disjoint[column.name]})
         rules[column.name] = r
+    for e in forms.exclusions:
+        ranged = rules.get(e.range_column) if e.range_column is not None else None
+        if ranged is not None and ranged.kind != "range" and e.range_column not in declared:
+            raise SeedError(
+                f"tables.{table.name}: exclusion constraint {e.constraint} keeps {e.range_column} apart with &&, "
+                f"which the seeder can do for range types only: declare a rule for {e.range_column} whose values obey it"
+            )
     for columns in _composite_unique_sets(table, rule):
         for c in columns:
             if c not in rules:

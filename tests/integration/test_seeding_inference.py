@@ -397,6 +397,18 @@ def test_an_index_form_it_cannot_satisfy_is_one_line_before_loading(
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert len(err.splitlines()) == 1 and "one_per_day" in err and "tables.events" in err
+    # && on a type that is not a range (boxes apart): said the same way
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE zones (id bigint PRIMARY KEY, area box NOT NULL, EXCLUDE USING gist (area WITH &&));\n")
+    (tmp_path / "w2.yaml").write_text(workload.replace("events: {rows: 50}", "zones: {rows: 10}"))
+    code = main(["run", str(tmp_path / "w2.yaml"), "--dsn", embedded_dsn, "--scratch", "--no-advise", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and "zones_area_excl" in err and "tables.zones" in err
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL, kind text NOT NULL);\n"
+        "CREATE UNIQUE INDEX one_per_day ON events (date_trunc('day', at AT TIME ZONE 'UTC'), kind);\n"
+    )
     # declared rules for every column it names: the user owns the values (one a day), and they load
     (tmp_path / "w.yaml").write_text(workload.replace(
         "events: {rows: 50}",
