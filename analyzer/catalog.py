@@ -111,9 +111,24 @@ class Table:
 @dataclass(frozen=True)
 class Catalog:
     tables: dict[str, Table] = field(default_factory=dict)
+    # the schemas a bare table name is looked up in, in order (the server's, when read from one)
+    search_path: tuple[str, ...] = ("public",)
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name)
+
+    def resolve(self, name: str) -> str | None:
+        """The catalog key of a table as a statement names it: `schema.table` as is, a bare name
+        through the search path, as PostgreSQL resolves it."""
+        if "." in name:
+            schema, _, relname = name.partition(".")
+            key = table_key(schema, relname)
+            return key if key in self.tables else None
+        for schema in self.search_path:
+            key = table_key(schema, name)
+            if key in self.tables:
+                return key
+        return None
 
 
 _CHECK_IN = re.compile(r"\(\s*\(?\s*\(?(\w+)\)?(?:::\w+)?\s*=\s*ANY\s*\(\s*(?:\()?ARRAY\[(.*?)\]")
@@ -177,7 +192,8 @@ def read_catalog(conn: psycopg.Connection, schemas: Sequence[str] | None = None)
         )
     bounds = {table_key(r[1], r[2]): (table_key(*r[5].split(".", 1)), r[6]) for r in rows if r[5]}
     tables = _with_partitions(tables, bounds)
-    return Catalog(tables=_with_check_values(tables))
+    path = conn.execute("SELECT current_schemas(false)").fetchone()
+    return Catalog(tables=_with_check_values(tables), search_path=tuple(path[0]) if path and path[0] else ())
 
 
 def _with_partitions(tables: dict[str, Table], bounds: dict[str, tuple[str, str]]) -> dict[str, Table]:

@@ -146,18 +146,21 @@ def _seed(conn: psycopg.Connection, tasks: TablePlan, seed: int, done: dict[str,
 _RSS_CHILD = """
 import sys
 from analyzer.cli import main
-code = main(["seed", sys.argv[1], "--dsn", sys.argv[2], "--scratch", "--scale", sys.argv[3], "--quiet"])
+code = main(["seed", sys.argv[1], "--dsn", sys.argv[2], "--allow-ddl", "--scale", sys.argv[3], "--quiet"])
 print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")))
 sys.exit(code)
 """
 
 
-def _peak_rss_mb(dsn: str, workload: Path, scale: float) -> float:
-    """Peak RSS of `pg-analyzer seed` in a process of its own (a scratch database, dropped after)."""
-    out = subprocess.run(
-        [sys.executable, "-c", _RSS_CHILD, str(workload), dsn, str(scale)],
-        check=True, capture_output=True, text=True, cwd=ROOT,
-    )
+def _peak_rss_mb(admin_dsn: str, workload: Path, scale: float) -> float:
+    """Peak RSS of `pg-analyzer seed` in a process of its own (into a fresh database, dropped after)."""
+    with _database(admin_dsn, f"pga_bench_rss_{scale:g}") as dsn:
+        out = subprocess.run(
+            [sys.executable, "-c", _RSS_CHILD, str(workload), dsn, str(scale)],
+            check=False, capture_output=True, text=True, cwd=ROOT,
+        )
+    if out.returncode != 0:
+        raise SystemExit(f"seed {workload.name} --scale {scale:g} failed: {out.stderr.strip().splitlines()[-1:]}")
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import psycopg
 
+from analyzer.catalog import table_key
+
 
 class Correlations:
-    """pg_stats.correlation per (table, column) of the current schema, read once (after ANALYZE)."""
+    """pg_stats.correlation per (table, column) of every user schema, read once (after ANALYZE);
+    tables named as the catalog names them (bare in public, `schema.table` elsewhere)."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
         rows = conn.execute(
-            "SELECT tablename, attname, correlation FROM pg_stats "
-            "WHERE schemaname = current_schema() AND correlation IS NOT NULL"
+            "SELECT schemaname, tablename, attname, correlation FROM pg_stats "
+            "WHERE schemaname <> 'information_schema' AND schemaname !~ '^pg_' AND correlation IS NOT NULL"
         ).fetchall()
-        self._values = {(str(r[0]), str(r[1])): float(r[2]) for r in rows}
+        self._values = {(table_key(str(r[0]), str(r[1])), str(r[2])): float(r[3]) for r in rows}
 
     def __call__(self, table: str, column: str) -> float | None:
         return self._values.get((table, column))

@@ -3,6 +3,8 @@
 The candidate generator is pure; these readers give it the figures it asks for. Fractions
 are counted on a repeatable sample of the table (the real data, not the planner's guess),
 distinct counts and NULL fractions come from pg_stats after the seeding's ANALYZE.
+Tables are named as the catalog names them (bare in public, `schema.table` elsewhere), so a
+table of any schema is read from its own schema, never from whatever `current_schema` is.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from analyzer.catalog import schema_and_name, table_ident
 from analyzer.errors import AnalyzerError
 
 SAMPLE_ROWS = 200_000  # rows counted to judge a predicate's fraction
@@ -28,11 +31,13 @@ class TableStats:
         """The planner's row count of the table (reltuples, or a count when never analyzed)."""
         if table not in self._rows:
             row = self.conn.execute(
-                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", (table,)
+                "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s",
+                schema_and_name(table),
             ).fetchone()
             value = float(row[0]) if row and row[0] is not None else -1.0
             if value < 0:
-                counted = self.conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
+                counted = self.conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table_ident(table))).fetchone()
                 value = float(counted[0]) if counted else 0.0
             self._rows[table] = value
         return self._rows[table]
@@ -50,7 +55,7 @@ class TableStats:
         sample = sql.SQL("TABLESAMPLE SYSTEM ({}) REPEATABLE (1)").format(sql.Literal(percent)) if percent < 100 else sql.SQL("")
         # the predicate is deparsed by pglast from a statement the loader parsed and checked (sqlshape)
         query = sql.SQL("SELECT avg(CASE WHEN {p} THEN 1.0 ELSE 0.0 END) FROM {t} {s}").format(
-            p=sql.SQL(predicate), t=sql.Identifier(table), s=sample,
+            p=sql.SQL(predicate), t=table_ident(table), s=sample,
         )
         try:
             with self.conn.transaction(force_rollback=True):
@@ -71,8 +76,8 @@ class TableStats:
     def _column(self, table: str, column: str) -> tuple[float, float]:
         if table not in self._columns:
             rows = self.conn.execute(
-                "SELECT attname, n_distinct, null_frac FROM pg_stats WHERE schemaname = current_schema() AND tablename = %s",
-                (table,),
+                "SELECT attname, n_distinct, null_frac FROM pg_stats WHERE schemaname = %s AND tablename = %s",
+                schema_and_name(table),
             ).fetchall()
             self._columns[table] = {str(r[0]): (float(r[1]), float(r[2])) for r in rows}
         return self._columns[table].get(column, (-1.0, 0.0))

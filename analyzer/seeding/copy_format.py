@@ -75,12 +75,14 @@ class Field:
 class BinaryRows:
     """Encodes chunks of a generated table as binary COPY data (call `header`/`trailer` around them)."""
 
-    def __init__(self, table: str, fields: list[Field], cols: dict[str, Col]) -> None:
+    def __init__(
+        self, table: str, fields: list[Field], cols: dict[str, Col], pools: EncodedPools | None = None
+    ) -> None:
         self.table = table
         # fixed-width fields without NULLs first: they form one packed record per row
         self.fields = sorted(fields, key=lambda f: 0 if f.codec in _FIXED and not f.nullable else 1)
         self.cols = cols
-        self._pools: dict[str, pa.Array] = {}
+        self._pools = EncodedPools() if pools is None else pools
         packed = [f for f in self.fields if f.codec in _FIXED and not f.nullable]
         layout: list[tuple[str, str]] = [("count", ">i2")]
         for i, f in enumerate(packed):
@@ -138,15 +140,28 @@ class BinaryRows:
             record["v"] = self._fixed_values(f, start, stop)
             encoded = _as_binary(record)
         elif col.codes is not None and col.pool is not None:
-            pool = self._pools.get(f.column)
-            if pool is None:
-                pool = self._pools[f.column] = _text_fields(pa.array(col.pool, type=pa.string()), f.codec)
-            encoded = pool.take(pa.array(col.codes[start:stop]))
+            encoded = self._pools.encoded(col.pool, f.codec).take(pa.array(col.codes[start:stop]))
         else:
             encoded = _text_fields(pa.array(col.values[start:stop], type=pa.string()), f.codec)
         if f.nullable and col.nulls is not None:
             encoded = pc.if_else(pa.array(col.nulls[start:stop]), pa.scalar(NULL_FIELD, pa.binary()), encoded)
         return encoded
+
+
+class EncodedPools:
+    """Value pools already encoded as fields. The chunks of a table share their pools (the same
+    array object), so one cache for a whole COPY encodes each pool once, not once a chunk."""
+
+    def __init__(self) -> None:
+        # keyed by id(); the pool itself is kept so that its id is never reused meanwhile
+        self._encoded: dict[tuple[int, str], tuple[np.ndarray, pa.Array]] = {}
+
+    def encoded(self, pool: np.ndarray, codec: str) -> pa.Array:
+        key = (id(pool), codec)
+        hit = self._encoded.get(key)
+        if hit is None:
+            hit = self._encoded[key] = (pool, _text_fields(pa.array(pool, type=pa.string()), codec))
+        return hit[1]
 
 
 def _text_fields(texts: pa.Array, codec: str) -> pa.Array:
@@ -158,20 +173,22 @@ def _text_fields(texts: pa.Array, codec: str) -> pa.Array:
 
 
 def _as_binary(values: np.ndarray) -> pa.Array:
-    """Each element of a numpy array (records included) as one Arrow binary value, no copy per row."""
+    """Each element of a numpy array (records included) as one Arrow binary value: the array's own
+    bytes with evenly spaced offsets, no copy."""
     width = values.dtype.itemsize
-    buffer = pa.py_buffer(np.ascontiguousarray(values).view(np.uint8))
-    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(values), [None, buffer])
-    return fixed.cast(pa.binary())
+    data = pa.py_buffer(np.ascontiguousarray(values).view(np.uint8))
+    offsets = pa.py_buffer(np.arange(0, (len(values) + 1) * width, width, dtype=np.int32))
+    return pa.BinaryArray.from_buffers(pa.binary(), len(values), [None, offsets, data])
 
 
 def binary_rows(
-    table: str, columns: list[tuple[str, str]], cols: dict[str, Col], nullable: set[str] | None = None
+    table: str, columns: list[tuple[str, str]], cols: dict[str, Col], nullable: set[str] | None = None,
+    pools: EncodedPools | None = None,
 ) -> BinaryRows | None:
     """An encoder for (column, type) pairs, or None when some column cannot be written in binary.
 
     `nullable` fixes which columns may hold NULLs (chunks of one COPY must keep one field order);
-    by default it is read from the values.
+    by default it is read from the values. `pools` carries encoded pools from chunk to chunk.
     """
     fields: list[Field] = []
     for name, pg_type in columns:
@@ -184,7 +201,7 @@ def binary_rows(
         if nullable is not None and has_nulls and name not in nullable:
             raise SeedError(f"tables.{table}.columns.{name}: NULLs in a chunk of a column planned without them")
         fields.append(Field(name, codec, has_nulls if nullable is None else name in nullable))
-    return BinaryRows(table, fields, cols)
+    return BinaryRows(table, fields, cols, pools)
 
 
 def csv_chunk(columns: list[str], cols: dict[str, Col], start: int, stop: int) -> Any:

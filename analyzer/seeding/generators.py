@@ -127,6 +127,7 @@ class Context:
         sequence_offsets: Mapping[str, int] | None = None,
         scale: float = 1.0,
         chunk: tuple[int, int] | None = None,
+        shared: dict[Any, Any] | None = None,
     ):
         self.seed = seed
         self.table = table
@@ -138,6 +139,9 @@ class Context:
         self.scale = scale  # `distinct` counts scale with the rows, so ratios hold at any --scale
         # (first row, rows of the whole table) when the table is generated a chunk at a time
         self.chunk = chunk
+        # what every chunk of the table shares (value pools, the roots of a self-reference):
+        # made by the first chunk, kept by the caller for the next ones
+        self.shared: dict[Any, Any] = {} if shared is None else shared
 
     def distinct(self, rule: Rule) -> int | None:
         """The rule's `distinct` at this scale."""
@@ -159,6 +163,16 @@ class Context:
     @property
     def total_rows(self) -> int:
         return self.chunk[1] if self.chunk else self.n
+
+    def pool_rows(self, n: int) -> int:
+        """Rows a value pool serves: the whole table, not only this chunk (`distinct` holds for the table)."""
+        return max(n, self.total_rows)
+
+    def cached(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """`make()` once per table: pools are drawn from `pool_rng`, so every chunk would make the same one."""
+        if key not in self.shared:
+            self.shared[key] = make()
+        return self.shared[key]
 
     def null_count(self, n: int, fraction: float) -> int:
         """NULLs in these rows: chunks add up to exactly round(total × fraction)."""
@@ -193,7 +207,32 @@ def generate(rule: Rule, ctx: Context, n: int | None = None) -> Col:
         col = _related(rule, ctx, col, n)
     if rule.options.get("max_length") is not None or rule.options.get("min_length") is not None:
         col = _fit_length(rule, col)
+    if rule.options.get("case"):
+        col = _fold_case(rule, col)
     return col
+
+
+def _fold_case(rule: Rule, col: Col) -> Col:
+    """Text in one case (a unique index on lower(col)): folded first, made unique again after, so
+    the values stay unique under the index's expression."""
+    if col.kind != TEXT:
+        return col
+    upper = rule.options.get("case") == "upper"
+
+    def fold(values: np.ndarray) -> np.ndarray:
+        texts = pc.utf8_upper(pa.array(values, type=pa.string())) if upper else pc.utf8_lower(
+            pa.array(values, type=pa.string()))
+        return np.asarray(texts.to_numpy(zero_copy_only=False), dtype=object)
+
+    if col.pool is not None and col.codes is not None and col._values is None:
+        codes, pool = pd.factorize(fold(col.pool))  # two values folding to one share it
+        pool = np.asarray(pool, dtype=object)
+        new_codes = codes[col.codes]
+        if rule.unique:
+            return Col(col.kind, make_unique(pool[new_codes]), nulls=col.nulls, parent_rows=col.parent_rows)
+        return Col(col.kind, None, nulls=col.nulls, parent_rows=col.parent_rows, pool=pool, codes=new_codes)
+    values = fold(col.values)
+    return Col(col.kind, make_unique(values) if rule.unique else values, nulls=col.nulls, parent_rows=col.parent_rows)
 
 
 def _other(rule: Rule, ctx: Context, name: str, n: int) -> Col:
@@ -261,22 +300,31 @@ def exact_fraction(rng: np.random.Generator, n: int, fraction: float) -> np.ndar
 
 
 def exact_count(rng: np.random.Generator, n: int, count: int) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    mask[rng.permutation(n)[:count]] = True
+    """A mask with `count` rows set at random places (the smaller side drawn: no permutation of all rows)."""
+    flip = count > n // 2
+    mask = np.full(n, flip, dtype=bool)
+    mask[rng.choice(n, size=n - count if flip else count, replace=False, shuffle=False)] = not flip
     return mask
 
 
 def _indices(
-    rule: Rule, rng: np.random.Generator, size: int, n: int, perm_rng: np.random.Generator | None = None
+    rule: Rule, rng: np.random.Generator, size: int, n: int, ctx: Context | None = None, salt: str = ""
 ) -> np.ndarray:
-    """Indices 0..size-1 drawn by the rule's distribution; zipf ranks are shuffled over the pool
-    (by `perm_rng` when given: every chunk of a table must agree on the popular values)."""
+    """Indices 0..size-1 drawn by the rule's distribution; zipf ranks are shuffled over the pool.
+
+    With `ctx`, the shuffle comes from the table's pool stream (every chunk of a table must agree
+    on the popular values) and is made once for all chunks.
+    """
     if size <= 0:
         raise SeedError(f"{rule.where}: nothing to choose from")
     if rule.distribution == "uniform":
         return rng.integers(0, size, n)
     if rule.distribution == "zipf":
-        perm = (perm_rng or rng).permutation(size)
+        if ctx is not None:
+            perm = ctx.cached(("zipf order", rule.column, salt, size),
+                              lambda: ctx.pool_rng(rule.column, salt).permutation(size))
+        else:
+            perm = rng.permutation(size)
         return np.asarray(perm[zipf_ranks(rng, size, rule.s, n)])
     mean = rule.mean if rule.mean is not None else size / 2
     sd = rule.sd if rule.sd is not None else size / 6
@@ -310,8 +358,10 @@ def sample_weighted(rng: np.random.Generator, weights: np.ndarray, n: int) -> np
     than a searchsorted over the CDF for the millions of draws a table needs.
     """
     prob, alias = _alias_table(tuple(weights.tolist()))
-    picked = rng.integers(0, len(prob), n)
-    keep = rng.random(n) < prob[picked]
+    # one uniform per draw: its integer part picks the column, its fraction the side
+    u = rng.random(n) * len(prob)
+    picked = u.astype(np.int64)
+    keep = (u - picked) < prob[picked]
     return np.where(keep, picked, alias[picked])
 
 
@@ -384,7 +434,7 @@ def _gen_int(rule: Rule, ctx: Context, n: int) -> Col:
         return Col(INT, lo + rng.choice(hi - lo + 1, size=n, replace=False).astype(np.int64))
     if rule.distribution == "uniform":
         return Col(INT, rng.integers(lo, hi + 1, n, dtype=np.int64))
-    return Col(INT, lo + _indices(rule, rng, hi - lo + 1, n, ctx.pool_rng(rule.column)).astype(np.int64))
+    return Col(INT, lo + _indices(rule, rng, hi - lo + 1, n, ctx).astype(np.int64))
 
 
 def _gen_numeric(rule: Rule, ctx: Context, n: int) -> Col:
@@ -562,18 +612,22 @@ def _gen_faker(rule: Rule, ctx: Context, n: int) -> Col:
     `unique` is the same with one distinct value per row; Faker's unique proxy (which
     retries until it finds a new value) is never used.
     """
-    wanted = n if rule.unique else min(n, ctx.distinct(rule) or MAX_POOL)
-    provider = str(rule.arg)
-    if provider == "name" and wanted > MAX_POOL:
-        pool = _name_pool(rule, ctx, wanted)
-    else:
-        base = list(dict.fromkeys(faker_pool(rule, ctx, provider, max(1, min(wanted, MAX_POOL)))))
-        pool = np.asarray(base, dtype=object)
-        if rule.distinct is not None or rule.unique:
-            pool = distinct_pool(pool, wanted)
+    wanted = n if rule.unique else min(ctx.pool_rows(n), ctx.distinct(rule) or MAX_POOL)
+    pool = ctx.cached(("faker", rule.column, wanted), lambda: _faker_values(rule, ctx, wanted))
     if rule.unique:
         return pooled(TEXT, pool, ctx.rng(rule.column, "pick").permutation(n))
     return _sample_pool(rule, ctx, pool, n)
+
+
+def _faker_values(rule: Rule, ctx: Context, wanted: int) -> np.ndarray:
+    provider = str(rule.arg)
+    if provider == "name" and wanted > MAX_POOL:
+        return _name_pool(rule, ctx, wanted)
+    base = list(dict.fromkeys(faker_pool(rule, ctx, provider, max(1, min(wanted, MAX_POOL)))))
+    pool = np.asarray(base, dtype=object)
+    if rule.distinct is not None or rule.unique:
+        pool = distinct_pool(pool, wanted)
+    return pool
 
 
 def _name_pool(rule: Rule, ctx: Context, wanted: int) -> np.ndarray:
@@ -599,7 +653,7 @@ def _sample_pool(rule: Rule, ctx: Context, pool: np.ndarray, n: int) -> Col:
     if rule.distribution == "uniform":
         codes = (ctx.first_row + rng.permutation(n)) % len(pool)
     else:
-        codes = _indices(rule, rng, len(pool), n, ctx.pool_rng(rule.column, "pick"))
+        codes = _indices(rule, rng, len(pool), n, ctx, "pick")
     return pooled(TEXT, pool, codes)
 
 
@@ -629,39 +683,87 @@ def _gen_text(rule: Rule, ctx: Context, n: int) -> Col:
     default_words = {"word": (1, 1), "title": (3, 7), "sentence": (6, 14), "paragraph": (25, 60)}[style]
     lo, hi = (words_opt if isinstance(words_opt, list) and len(words_opt) == 2 else default_words)
     vocab_arr = np.asarray(vocabulary(str(rule.options.get("locale", "en_US"))), dtype=object)
-    distinct = n if rule.unique else min(n, ctx.distinct(rule) or 200_000)
+    distinct = n if rule.unique else min(ctx.pool_rows(n), ctx.distinct(rule) or 200_000)
     if style == "word" and not rule.unique:
         distinct = min(distinct, len(vocab_arr))
-    rng = ctx.pool_rng(rule.column, "text")
-    pool = pd.unique(_sentences(rng, vocab_arr, style, int(lo), int(hi), distinct))
-    for _ in range(5):  # short sentences collide: top up until the pool holds `distinct` values
-        if len(pool) >= distinct:
-            break
-        extra = _sentences(rng, vocab_arr, style, int(lo), int(hi), 2 * (distinct - len(pool)) + 16)
-        pool = pd.unique(np.concatenate([pool, extra]))
-    pool = distinct_pool(np.asarray(pool[:distinct], dtype=object), distinct)
+    pool = ctx.cached(
+        ("text", rule.column, distinct),
+        lambda: _sentence_pool(ctx.pool_rng(rule.column, "text"), vocab_arr, style, int(lo), int(hi), distinct),
+    )
     if rule.unique:
         return pooled(TEXT, pool, ctx.rng(rule.column, "pick").permutation(n))
     return _sample_pool(rule, ctx, pool, n)
 
 
-def _sentences(rng: np.random.Generator, vocab: np.ndarray, style: str, lo: int, hi: int, count: int) -> np.ndarray:
-    """`count` random sentences of lo..hi words, with zipf word frequencies as in real text."""
+def _sentence_pool(rng: np.random.Generator, vocab: np.ndarray, style: str, lo: int, hi: int, distinct: int) -> np.ndarray:
+    """Exactly `distinct` different sentences of lo..hi words, with zipf word frequencies as in real text.
+
+    Sentences are drawn as sequences of word numbers and told apart by a 64-bit key of the
+    sequence, so only the ones kept are ever joined into strings. Equal sentences always have
+    equal keys (a word's forms are numbered by their text); two different sentences with one
+    key (about one chance in 10^9 for a million) only cost a sentence, never a repeat.
+    """
+    forms = _word_forms(tuple(vocab.tolist()))
+    kept_words: list[np.ndarray] = []
+    kept_lengths: list[np.ndarray] = []
+    keys = np.empty(0, dtype=np.uint64)
+    want = distinct + distinct // 30 + 16  # short sentences collide: a few percent more
+    for _ in range(6):
+        words, lengths = _sentence_words(rng, forms, len(vocab), style, lo, hi, want)
+        new_keys = _sequence_keys(words, lengths)
+        fresh = ~pd.Series(np.concatenate([keys, new_keys])).duplicated().to_numpy()[len(keys):]
+        starts = np.r_[0, np.cumsum(lengths)[:-1]]
+        chosen = np.flatnonzero(fresh)[: distinct - len(keys)]
+        kept_lengths.append(lengths[chosen])
+        kept_words.append(words[_ranges(starts[chosen], lengths[chosen])])
+        keys = np.concatenate([keys, new_keys[chosen]])
+        if len(keys) >= distinct:
+            break
+        want = 2 * (distinct - len(keys)) + 16
+    lengths = np.concatenate(kept_lengths)
+    offsets = pa.array(np.r_[0, np.cumsum(lengths)].astype(np.int32))
+    texts = forms.texts.take(pa.array(np.concatenate(kept_words)))
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, texts), " ")
+    return distinct_pool(np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object), distinct)
+
+
+def _sentence_words(
+    rng: np.random.Generator, forms: _WordForms, vocab_size: int, style: str, lo: int, hi: int, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Word numbers (into `forms.texts`) of `count` sentences, and each sentence's length."""
     lengths = rng.integers(lo, hi + 1, count)
     ends = np.cumsum(lengths)
-    idx = rng.permutation(len(vocab))[zipf_ranks(rng, len(vocab), 1.0, int(ends[-1]) if count else 0)]
+    idx = rng.permutation(vocab_size)[zipf_ranks(rng, vocab_size, 1.0, int(ends[-1]) if count else 0)]
     # Every sentence ends on a content word, so its tsvector is never empty (stop words only).
-    content = np.flatnonzero([len(w) >= 6 and w not in _LONG_STOP_WORDS for w in vocab])
-    if len(content) and count:
-        idx[ends - 1] = content[rng.integers(0, len(content), count)]
-    words = _vocabulary_array(tuple(vocab.tolist())).take(pa.array(idx))
-    offsets = pa.array(np.r_[0, ends].astype(np.int32))
-    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, words), " ")
-    if style != "word":
-        joined = pc.utf8_capitalize(joined)
+    if len(forms.content) and count:
+        idx[ends - 1] = forms.content[rng.integers(0, len(forms.content), count)]
+    # the capitalized first word and the full stop are forms of the word: one join, no string edits
     if style in ("sentence", "paragraph"):
-        joined = pc.binary_join_element_wise(joined, ".", "")
-    return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object)
+        idx[ends - 1] += 2 * vocab_size
+    if style != "word":
+        idx[ends - lengths] += vocab_size
+    return forms.canonical[idx], lengths
+
+
+def _sequence_keys(words: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """A 64-bit polynomial key of each sentence's word numbers (arithmetic modulo 2^64)."""
+    if not len(lengths):
+        return np.empty(0, dtype=np.uint64)
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    position = np.arange(len(words)) - np.repeat(starts, lengths)
+    powers = np.cumprod(np.full(int(lengths.max()), 0x9E3779B97F4A7C15, dtype=np.uint64))
+    with np.errstate(over="ignore"):
+        terms = (words.astype(np.uint64) + np.uint64(1)) * powers[position]
+        return np.add.reduceat(terms, starts) + lengths.astype(np.uint64)
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indices start..start+length-1 of every (start, length), concatenated."""
+    total = int(lengths.sum())
+    if not total:
+        return np.empty(0, dtype=np.int64)
+    first = np.r_[0, np.cumsum(lengths)[:-1]]
+    return np.repeat(starts - first, lengths) + np.arange(total)
 
 
 _LONG_STOP_WORDS = frozenset(
@@ -669,9 +771,22 @@ _LONG_STOP_WORDS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class _WordForms:
+    texts: pa.Array  # word, Word, word., Word. (each block as long as the vocabulary)
+    canonical: np.ndarray  # form number -> the first form number with the same text
+    content: np.ndarray  # indices of the words that are not stop words
+
+
 @functools.lru_cache(maxsize=8)
-def _vocabulary_array(words: tuple[str, ...]) -> pa.Array:
-    return pa.array(words, type=pa.string())
+def _word_forms(vocab: tuple[str, ...]) -> _WordForms:
+    capitalized = [w[:1].upper() + w[1:] for w in vocab]
+    forms = list(vocab) + capitalized + [w + "." for w in vocab] + [w + "." for w in capitalized]
+    codes, texts = pd.factorize(np.asarray(forms, dtype=object))  # scripts without case: Word == word
+    first = np.zeros(len(texts), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(forms))[::-1]
+    content = np.flatnonzero([len(w) >= 6 and w not in _LONG_STOP_WORDS for w in vocab])
+    return _WordForms(pa.array(forms, type=pa.string()), first[codes], content)
 
 
 _VOCABULARIES: dict[str, list[str]] = {}
@@ -762,7 +877,7 @@ def _gen_ref(rule: Rule, ctx: Context, n: int) -> Col:
     elif rule.options.get("match_top"):
         rows = _matched_parent_rows(rule, ctx, parent, rng, n)
     else:
-        rows = _indices(rule, rng, parent.n, n, ctx.pool_rng(rule.column))
+        rows = _indices(rule, rng, parent.n, n, ctx)
     picked = pcol.take(rows)
     picked.parent_rows = rows
     return picked
@@ -816,6 +931,8 @@ def _gen_self_ref(rule: Rule, ctx: Context, n: int, column: str) -> Col:
     own = ctx.cols.get(column)
     if own is None:
         raise SeedError(f"{rule.where}: generate {ctx.table}.{column} before this self-reference")
+    if ctx.chunk is not None:
+        return _gen_self_ref_chunk(rule, ctx, n, own)
     rng = ctx.rng(rule.column)
     required = rule.null_fraction == 0  # NOT NULL: the roots point at themselves
     is_child = ~exact_fraction(rng, n, 0.1 if required else rule.null_fraction)
@@ -840,6 +957,83 @@ def _gen_self_ref(rule: Rule, ctx: Context, n: int, column: str) -> Col:
     nulls = parent_rows < 0
     values = own.values[np.maximum(parent_rows, 0)]
     return Col(own.kind, values, nulls=nulls if nulls.any() else None, parent_rows=parent_rows)
+
+
+RECENT_ROOTS = 8  # roots per group a child in a chunked table may attach to: the latest ones
+RECENT_ROOTS_UNGROUPED = 50_000  # the same without `within`: one group, the latest roots of the table
+
+
+@dataclass
+class _Roots:
+    """The latest roots of each group of a self-reference, carried from chunk to chunk (a ring of
+    `size` values per group): memory bounded by the groups, never by the rows."""
+
+    size: int
+    groups: pd.Index
+    values: np.ndarray  # (groups, size) key values of roots
+    filled: np.ndarray  # how many slots of each group hold a root
+    written: np.ndarray  # roots written per group so far (the ring's next slot, modulo)
+
+    def indices(self, group_values: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
+        """Each value's group number; groups not seen before are added."""
+        codes = self.groups.get_indexer(group_values)
+        if (codes < 0).any():
+            self.groups = self.groups.append(pd.Index(pd.unique(group_values[codes < 0])))
+            grow = len(self.groups) - len(self.filled)
+            self.values = np.concatenate([self.values, np.empty((grow, self.size), dtype=dtype)])
+            self.filled = np.concatenate([self.filled, np.zeros(grow, dtype=np.int64)])
+            self.written = np.concatenate([self.written, np.zeros(grow, dtype=np.int64)])
+            codes = self.groups.get_indexer(group_values)
+        return np.asarray(codes)
+
+    def add(self, groups: np.ndarray, keys: np.ndarray) -> None:
+        """Remember roots (in row order); a group keeps its last self.size."""
+        # stable sort: radix on 16 bits when the groups fit (several times timsort's speed)
+        order = np.argsort(groups.astype(np.uint16) if len(self.filled) <= 1 << 16 else groups, kind="stable")
+        g, k = groups[order], keys[order]
+        counts = np.bincount(g, minlength=len(self.filled))
+        rank = np.arange(len(g)) - np.searchsorted(g, g, side="left")
+        last = rank >= counts[g] - self.size
+        slot = (self.written[g] + rank) % self.size
+        self.values[g[last], slot[last]] = k[last]
+        self.written += counts
+        self.filled = np.minimum(self.filled + counts, self.size)
+
+    def pick(self, rng: np.random.Generator, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A random recent root of each row's group, and which rows have one."""
+        filled = self.filled[groups]
+        back = np.floor(rng.random(len(groups)) * np.maximum(filled, 1)).astype(np.int64)
+        slot = (self.written[groups] - 1 - back) % self.size
+        return self.values[groups, slot], filled > 0
+
+
+def _gen_self_ref_chunk(rule: Rule, ctx: Context, n: int, own: Col) -> Col:
+    """A self-reference generated a chunk at a time: a child's parent is one of the latest roots of
+    its group, from this chunk or an earlier one (subtasks come soon after their task)."""
+    rng = ctx.rng(rule.column)
+    required = rule.null_fraction == 0
+    is_child = ~exact_count(rng, n, ctx.null_count(n, 0.1 if required else rule.null_fraction))
+    keys = np.asarray(own.values)
+    within = rule.options.get("within")
+    group_values = np.asarray(ctx.cols[str(within)].values) if within else np.zeros(n, dtype=np.int64)
+    roots = ctx.shared.get(("self_ref", rule.column))
+    if roots is None:
+        size = RECENT_ROOTS if within else RECENT_ROOTS_UNGROUPED
+        roots = ctx.shared[("self_ref", rule.column)] = _Roots(
+            size, pd.Index(group_values[:0]), np.empty((0, size), dtype=keys.dtype),
+            np.zeros(0, np.int64), np.zeros(0, np.int64),
+        )
+    groups = roots.indices(group_values, keys.dtype)
+    roots.add(groups[~is_child], keys[~is_child])
+    children = np.flatnonzero(is_child)
+    picked, has = roots.pick(rng, groups[children])
+    values = keys.copy()  # roots of a NOT NULL self-reference point at themselves
+    values[children[has]] = picked[has]
+    nulls = None
+    if not required:
+        nulls = np.ones(n, dtype=bool)
+        nulls[children[has]] = False
+    return Col(own.kind, values, nulls=nulls)
 
 
 def _resolve(rule: Rule, ctx: Context, ref: str) -> tuple[Col, np.ndarray | None]:
@@ -926,12 +1120,18 @@ def _gen_histogram(rule: Rule, ctx: Context, n: int) -> Col:
     return gen_histogram(rule, ctx, n)
 
 
+def _gen_range(rule: Rule, ctx: Context, n: int) -> Col:
+    from analyzer.seeding.ranges import gen_range  # its own module (it imports this one)
+
+    return gen_range(rule, ctx, n)
+
+
 _GENERATORS: dict[str, Callable[[Rule, Context, int], Col]] = {
     "value": _gen_value, "sequence": _gen_sequence, "int": _gen_int, "numeric": _gen_numeric,
     "bool": _gen_bool, "choice": _gen_choice, "timestamp": _gen_timestamp, "date": _gen_date,
     "uuid": _gen_uuid, "faker": _gen_faker, "text": _gen_text, "json": _gen_json, "array": _gen_array,
     "ref": _gen_ref, "copy": _gen_copy, "after": _gen_after, "default": _gen_default, "vector": _gen_vector,
-    "histogram": _gen_histogram,
+    "histogram": _gen_histogram, "range": _gen_range,
 }
 
 

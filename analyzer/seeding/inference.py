@@ -19,6 +19,7 @@ from analyzer.catalog import Catalog, Column, Table
 from analyzer.errors import SeedError
 from analyzer.seeding.check_forms import CheckFacts, ColumnFacts, analyze_checks
 from analyzer.seeding.generators import DEFAULT_END, DEFAULT_START, vocabulary
+from analyzer.seeding.ranges import RANGE_TYPES
 from analyzer.seeding.rules import Rule
 
 INT_TYPES = {"smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
@@ -159,6 +160,8 @@ def _infer_column(table: Table, catalog: Catalog, column: Column, seeded: set[st
     if t == "interval":
         spans = ("00:05:00", "00:30:00", "01:00:00", "1 day", "7 days", "30 days", "1 year")
         return Rule(table.name, name, "choice", (spans, _skewed(len(spans))), null_fraction=nf)
+    if t in RANGE_TYPES:
+        return Rule(table.name, name, "range", {}, null_fraction=nf)
     if t.startswith("time") and not t.startswith("timestamp"):
         return Rule(table.name, name, "faker", "time", null_fraction=nf)
     if t in ("inet", "cidr"):

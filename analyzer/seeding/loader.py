@@ -21,14 +21,15 @@ import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
-from psycopg.copy import QueuedLibpqWriter
 
 from analyzer.catalog import Catalog, Table, read_catalog, schema_and_name, table_ident
 from analyzer.errors import SeedError
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.report.model import ColumnStats, SeedSummary, TableSeed
-from analyzer.seeding.copy_format import HEADER, TRAILER, binary_rows, csv_chunk
+from analyzer.seeding.copy_format import HEADER, TRAILER, EncodedPools, binary_rows, csv_chunk
+from analyzer.seeding.copy_writer import BoundedQueuedWriter
 from analyzer.seeding.generators import Col, Context, TableData, generate
+from analyzer.seeding.index_forms import read_index_forms
 from analyzer.seeding.inference import infer_table
 from analyzer.seeding.rules import Rule, parse_rule
 from analyzer.seeding.statistics import analyze_tables
@@ -349,15 +350,37 @@ def _column_plan(catalog: Catalog, table: Table, rule: TableRule, seeded: set[st
             raise SeedError(f"{r.where}: a generated column is computed by the server and cannot be seeded")
     inference = infer_table(table, catalog, declared, seeded)
     notes.extend(inference.notes)
+    forms = read_index_forms(table)
+    for bad in forms.unsupported:
+        if not bad.columns or not set(bad.columns) <= set(declared):
+            raise SeedError(
+                f"tables.{table.name}: {bad.what} {bad.name} ({bad.definition}) has a form the seeder cannot "
+                f"satisfy (it handles lower()/upper() of columns and EXCLUDE (k WITH =, r WITH &&)): "
+                f"declare rules for {', '.join(bad.columns) or 'its columns'} whose values obey it"
+            )
+    unique_sets = table.unique_sets + forms.unique_sets
+    folds = {c: f for u in forms.unique for c, f in u.folds}
+    disjoint = {e.range_column: list(e.equal) for e in forms.exclusions if e.range_column is not None}
     rules: dict[str, Rule] = {}
     for column in table.columns:
         found = inference.rules.get(column.name)
         if found is None or found.kind == "default":
             continue
         r = found
-        if any(u == (column.name,) for u in table.unique_sets) and not r.unique and r.kind not in ("sequence", "copy"):
+        if any(u == (column.name,) for u in unique_sets) and not r.unique and r.kind not in ("sequence", "copy"):
             r = replace(r, unique=True)
+        if column.name in folds and not r.options.get("case"):
+            r = replace(r, options={**r.options, "case": folds[column.name]})
+        if column.name in disjoint and r.kind == "range" and r.options.get("disjoint") is None:
+            r = replace(r, options={**r.options, "disjoint": disjoint[column.name]})
         rules[column.name] = r
+    for e in forms.exclusions:
+        ranged = rules.get(e.range_column) if e.range_column is not None else None
+        if ranged is not None and ranged.kind != "range" and e.range_column not in declared:
+            raise SeedError(
+                f"tables.{table.name}: exclusion constraint {e.constraint} keeps {e.range_column} apart with &&, "
+                f"which the seeder can do for range types only: declare a rule for {e.range_column} whose values obey it"
+            )
     for columns in _composite_unique_sets(table, rule):
         for c in columns:
             if c not in rules:
@@ -366,7 +389,7 @@ def _column_plan(catalog: Catalog, table: Table, rule: TableRule, seeded: set[st
 
 
 def _composite_unique_sets(table: Table, rule: TableRule) -> list[tuple[str, ...]]:
-    sets = [u for u in table.unique_sets if len(u) > 1]
+    sets = [u for u in table.unique_sets + read_index_forms(table).unique_sets if len(u) > 1]
     sets += [tuple(u) for u in rule.unique if len(u) > 1 and tuple(u) not in sets]
     return sets
 
@@ -575,14 +598,20 @@ def needed_columns(plan: SeedPlan) -> dict[str, set[str]]:
 
 def chunkable(tp: TablePlan) -> bool:
     """A table generated a chunk at a time: big, and no rule that needs all its rows at once
-    (uniqueness drawn without replacement, self-references, cycles). Composite uniqueness is
-    kept across chunks by the hashes of the combinations already written."""
+    (uniqueness drawn without replacement, values read through a self-reference, cycles).
+    Composite uniqueness is kept across chunks by the hashes of the combinations already
+    written; a self-reference picks among the latest roots of earlier chunks."""
     if tp.rows <= GENERATE_CHUNK_ROWS or tp.deferred:
         return False
+    self_refs = {r.column for r in tp.rules if r.kind == "ref" and _ref_table(r) == tp.table.name}
     for r in tp.rules:
         if r.unique and r.kind not in ("sequence", "uuid", "copy"):
             return False
-        if r.kind == "ref" and _ref_table(r) == tp.table.name:
+        if r.column in self_refs and r.unique:
+            return False
+        if r.options.get("disjoint") is not None:  # a key's ranges are laid out over all its rows
+            return False
+        if r.kind in ("copy", "after") and str(r.arg).split(".", 1)[0] in self_refs:
             return False
     return True
 
@@ -640,10 +669,11 @@ def generate_tables(
             feed = stream(tp, {r.column for r in tp.rules if may_be_null(r)})
             kept: dict[str, list[Col]] = {c: [] for c in needed.get(name, set()) if any(r.column == c for r in tp.rules)}
             seen: dict[tuple[str, ...], np.ndarray] = {}
+            shared: dict[object, object] = {}  # pools and self-reference roots, made once for all chunks
             for start in range(0, tp.rows, GENERATE_CHUNK_ROWS):
                 n = min(GENERATE_CHUNK_ROWS, tp.rows - start)
                 chunk_ctx = Context(table_seed, name, n, done, column_types, sequence_offsets.get(name), tp.scale,
-                                    chunk=(start, tp.rows))
+                                    chunk=(start, tp.rows), shared=shared)
                 _generate_rules(chunk_ctx, list(tp.rules), tp.unique_groups, seen)
                 feed(TableData(name, n, chunk_ctx.cols))
                 for c, parts in kept.items():
@@ -890,7 +920,7 @@ def copy_table(conn: psycopg.Connection, tp: TablePlan, data: TableData, reporte
     try:
         cursor = conn.cursor()
         # A writer thread sends one chunk while the next is encoded.
-        with cursor.copy(stmt, writer=QueuedLibpqWriter(cursor)) as copy:
+        with cursor.copy(stmt, writer=BoundedQueuedWriter(cursor)) as copy:
             if encoder is not None:
                 copy.write(HEADER)
             for start in range(0, data.n, COPY_CHUNK_ROWS):
@@ -941,13 +971,14 @@ def copy_stream(conn: psycopg.Connection, tp: TablePlan, stream: _Stream, report
     data: TableData | None = first
     try:
         cursor = conn.cursor()
-        # The plain writer: this thread already runs beside the generator, and psycopg's queued
-        # writer holds up to 1,024 buffers, which would let a slow server pile the table up here.
-        with cursor.copy(stmt) as copy:
+        # Three stages at once: the generator makes chunk k+2, this thread encodes chunk k+1, the
+        # writer's thread waits for the server to take chunk k (bounded, so memory stays flat).
+        with cursor.copy(stmt, writer=BoundedQueuedWriter(cursor)) as copy:
             if probe is not None:
                 copy.write(HEADER)
+            pools = EncodedPools()
             while data is not None:
-                encoder = binary_rows(name, typed, data.cols, stream.nullable) if probe is not None else None
+                encoder = binary_rows(name, typed, data.cols, stream.nullable, pools) if probe is not None else None
                 for start in range(0, data.n, COPY_CHUNK_ROWS):
                     stop = min(start + COPY_CHUNK_ROWS, data.n)
                     copy.write(encoder.encode(start, stop) if encoder is not None

@@ -19,13 +19,13 @@ from analyzer.errors import SeedError
 
 KINDS = (
     "faker", "text", "choice", "int", "numeric", "date", "timestamp", "sequence", "ref", "copy",
-    "after", "bool", "json", "array", "value", "uuid", "default", "vector", "histogram",
+    "after", "bool", "json", "array", "value", "uuid", "default", "vector", "histogram", "range",
 )
 MODIFIERS = (
     "null_fraction", "unique", "distinct", "distribution", "s", "mean", "sd", "args", "locale",
     "words", "when", "min", "max", "within", "time_of_day", "length", "shape", "decimals",
     "ranges", "ordered", "nulls_with", "nulls_without", "required_without", "at_least", "strict",
-    "max_length", "min_length", "match_top",
+    "max_length", "min_length", "match_top", "case", "disjoint",
 )
 # Modifiers that name another column of the same table (generated first).
 COLUMN_MODIFIERS = ("nulls_with", "nulls_without", "required_without", "at_least")
@@ -68,6 +68,7 @@ class Rule:
         within = self.options.get("within")
         if within:
             deps.append(str(within))
+        deps.extend(str(c) for c in self.options.get("disjoint") or ())
         deps.extend(str(self.options[m]) for m in COLUMN_MODIFIERS if self.options.get(m))
         if self.kind == "json":
             for sub in self.arg.values():
@@ -110,13 +111,18 @@ def parse_rule(table: str, column: str, raw: Any) -> Rule:
     elif kind in ("ref", "copy", "after"):
         if not isinstance(arg, str) or not re.fullmatch(r"(\w+\.)?\w+\.\w+|\w+", arg):
             raise SeedError(f"{where}: {kind} takes 'table.column' (or 'column' for after), not {arg!r}")
-    elif kind in ("int", "numeric", "date", "timestamp") and arg is not None and not isinstance(arg, Mapping):
+    elif kind in ("int", "numeric", "date", "timestamp", "range") and arg is not None and not isinstance(arg, Mapping):
         raise SeedError(f"{where}: {kind} takes a mapping such as {{min: .., max: ..}} or {{start: .., end: ..}}")
     if "match_top" in raw:
         _check_match_top(where, kind, distribution, raw["match_top"])
     s_value = float(raw.get("s", 1.1))
     if distribution == "zipf" and s_value <= 0:
         raise SeedError(f"{where}: zipf exponent s must be positive")
+    if options.get("case") not in (None, "lower", "upper"):
+        raise SeedError(f"{where}: case is lower or upper, not {options['case']!r}")
+    disjoint = options.get("disjoint")
+    if disjoint is not None and not (isinstance(disjoint, list) and all(isinstance(c, str) for c in disjoint)):
+        raise SeedError(f"{where}: disjoint takes a list of columns (the `WITH =` columns of an exclusion constraint)")
     distinct = raw.get("distinct")
     if distinct is not None and (not isinstance(distinct, int) or distinct < 1):
         raise SeedError(f"{where}: distinct must be a positive whole number")

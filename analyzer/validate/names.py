@@ -56,7 +56,8 @@ class _Resolver:
             return _Relation(alias, tuple(c.name for c in other.columns) or None if other is not None else None)
         if any(name in s.ctes for s in scopes) or (node.alias is not None and node.alias.colnames):
             return _Relation(alias, None)  # a CTE, or `tasks t(a, b)` renaming the columns
-        table = self.catalog.table(name)
+        key = self.catalog.resolve(name)
+        table = self.catalog.table(key) if key is not None else None
         if table is None:
             close = difflib.get_close_matches(name, list(self.catalog.tables), n=1)
             hint = f'Perhaps you meant to reference the table "{close[0]}".' if close else ""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from analyzer.workload import load_workload
 
@@ -86,3 +87,29 @@ def test_check_with_dsn_resolves_names_against_the_live_catalog(fresh_db: str, t
     assert f"{path}:5: query 'recent': column \"publishd_at\" does not exist" in out
     assert 'Perhaps you meant to reference the column "posts.published_at"' in out
     assert "against the --dsn catalog" in out
+
+
+def test_check_with_dsn_sees_every_schema_and_the_search_path(fresh_db: str, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Tables outside public are checked too: named `schema.table`, or bare when the database's
+    search_path reaches them (as PostgreSQL resolves the statement when the query runs)."""
+    from analyzer.cli import main
+
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA sales; CREATE TABLE sales.orders (id bigint PRIMARY KEY, status text)")
+        dbname = conn.info.dbname
+    path = tmp_path / "w.yaml"
+    path.write_text("name: live\nseed: false\nqueries:\n"
+                    "  - name: qualified\n    sql: SELECT id FROM sales.orders WHERE statuz = 'open'\n"
+                    "  - name: bare\n    sql: SELECT id FROM orders WHERE status = 'open'\n")
+    assert main(["check", str(path), "--dsn", fresh_db]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:5: query 'qualified': column \"statuz\" does not exist" in out
+    assert f"{path}:7: query 'bare': relation \"orders\" does not exist" in out  # sales is not on the path
+
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(sql.SQL("ALTER DATABASE {} SET search_path = sales, public").format(sql.Identifier(dbname)))
+    assert main(["check", str(path), "--dsn", fresh_db]) == 1
+    out = capsys.readouterr().out
+    assert "'qualified': column \"statuz\"" in out
+    assert "'bare'" not in out

@@ -328,3 +328,93 @@ def test_big_tables_are_generated_in_chunks_with_every_guarantee(
             # the parents' ordered creation times rise with their ids across the chunks
             assert _one(conn, "SELECT count(*) FROM (SELECT created_at < lag(created_at) OVER (ORDER BY id) AS back "
                               "FROM parents) x WHERE back") == 0
+
+
+EXPRESSIONS = """
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE TABLE tenants (id bigserial PRIMARY KEY, name text NOT NULL);
+CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL, name text NOT NULL,
+                    tenant_id bigint NOT NULL REFERENCES tenants (id), handle text NOT NULL);
+CREATE UNIQUE INDEX users_email_lower ON users (lower(email));
+CREATE UNIQUE INDEX users_name_lower ON users (lower(name));
+CREATE UNIQUE INDEX users_handle_per_tenant ON users (tenant_id, upper(handle::text));
+CREATE TABLE rooms (id serial PRIMARY KEY, name text NOT NULL);
+CREATE TABLE bookings (
+    id bigserial PRIMARY KEY,
+    room_id int NOT NULL REFERENCES rooms (id),
+    user_id bigint NOT NULL REFERENCES users (id),
+    during tstzrange NOT NULL,
+    nights daterange,
+    seats int4range NOT NULL,
+    cancelled boolean NOT NULL DEFAULT false,
+    EXCLUDE USING gist (room_id WITH =, during WITH &&),
+    EXCLUDE USING gist (user_id WITH =, nights WITH &&) WHERE (NOT cancelled),
+    EXCLUDE USING gist (seats WITH &&)
+);
+"""
+
+
+def test_expression_unique_indexes_and_exclusion_constraints_hold(
+    embedded_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Row counts only: values stay unique under lower()/upper(), and the ranges of one key never
+    overlap (also with the table a little too big to be taken as one chunk)."""
+    from analyzer.seeding import loader
+
+    monkeypatch.setattr(loader, "GENERATE_CHUNK_ROWS", 1000)
+    (tmp_path / "schema.sql").write_text(EXPRESSIONS)
+    (tmp_path / "w.yaml").write_text(
+        "name: exprs\nschema: schema.sql\ntables:\n  tenants: {rows: 20}\n  users: {rows: 3000}\n"
+        "  rooms: {rows: 30}\n  bookings: {rows: 4000}\nqueries:\n  - {name: q, sql: SELECT 1}\n"
+    )
+    with _database_on(embedded_dsn) as dsn:
+        assert main(["seed", str(tmp_path / "w.yaml"), "--dsn", dsn, "--allow-ddl", "--quiet"]) == 0
+        with psycopg.connect(dsn) as conn:
+            assert _one(conn, "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'users_%'") == 4
+            assert _one(conn, "SELECT count(*) FROM pg_constraint WHERE contype = 'x'") == 3
+            assert _one(conn, "SELECT count(DISTINCT lower(name)) FROM users") == 3000
+            assert _one(conn, "SELECT count(DISTINCT name) FROM users") == 3000
+            assert _one(conn, "SELECT count(*) FROM bookings") == 4000
+            assert _one(conn, "SELECT count(DISTINCT room_id) FROM bookings") > 10  # type: ignore[operator]
+            assert _one(conn, "SELECT count(*) FROM bookings a JOIN bookings b ON a.room_id = b.room_id "
+                              "AND a.id < b.id AND a.during && b.during") == 0
+            # plausible lengths, inside the default window
+            assert _one(conn, "SELECT bool_and(upper(during) - lower(during) BETWEEN interval '1 minute' "
+                              "AND interval '4 hours') FROM bookings")
+            assert _one(conn, "SELECT count(DISTINCT upper(seats) - lower(seats)) FROM bookings") > 5  # type: ignore[operator]
+
+
+def test_an_index_form_it_cannot_satisfy_is_one_line_before_loading(
+    embedded_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL, kind text NOT NULL);\n"
+        "CREATE UNIQUE INDEX one_per_day ON events (date_trunc('day', at AT TIME ZONE 'UTC'), kind);\n"
+    )
+    workload = "name: bad\nschema: schema.sql\ntables:\n  events: {rows: 50}\nqueries:\n  - {name: q, sql: SELECT 1}\n"
+    (tmp_path / "w.yaml").write_text(workload)
+    code = main(["run", str(tmp_path / "w.yaml"), "--dsn", embedded_dsn, "--scratch", "--no-advise", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and "one_per_day" in err and "tables.events" in err
+    # && on a type that is not a range (boxes apart): said the same way
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE zones (id bigint PRIMARY KEY, area box NOT NULL, EXCLUDE USING gist (area WITH &&));\n")
+    (tmp_path / "w2.yaml").write_text(workload.replace("events: {rows: 50}", "zones: {rows: 10}"))
+    code = main(["run", str(tmp_path / "w2.yaml"), "--dsn", embedded_dsn, "--scratch", "--no-advise", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and "zones_area_excl" in err and "tables.zones" in err
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL, kind text NOT NULL);\n"
+        "CREATE UNIQUE INDEX one_per_day ON events (date_trunc('day', at AT TIME ZONE 'UTC'), kind);\n"
+    )
+    # declared rules for every column it names: the user owns the values (one a day), and they load
+    (tmp_path / "w.yaml").write_text(workload.replace(
+        "events: {rows: 50}",
+        "events:\n    rows: 50\n    columns:\n      at: {date: {start: 2024-01-01, end: 2024-06-01}, unique: true}\n"
+        "      kind: {value: x}"))
+    with _database_on(embedded_dsn) as dsn:
+        assert main(["seed", str(tmp_path / "w.yaml"), "--dsn", dsn, "--allow-ddl", "--quiet"]) == 0
+        with psycopg.connect(dsn) as conn:
+            assert _one(conn, "SELECT count(DISTINCT date_trunc('day', at AT TIME ZONE 'UTC')) FROM events") == 50

@@ -104,3 +104,43 @@ def test_json_documents_have_typed_fields() -> None:
 def test_unknown_rule_key_suggests() -> None:
     with pytest.raises(SeedError, match="did you mean 'null_fraction'"):
         parse_rule("t", "c", {"int": {}, "null_fractoin": 0.1})
+
+
+def _chunks(rules: list, total: int, size: int, done: dict | None = None) -> list[dict]:
+    """Generate `rules` a chunk at a time as the loader does (one shared dict across chunks)."""
+    shared: dict = {}
+    out = []
+    for start in range(0, total, size):
+        ctx = Context(7, "t", min(size, total - start), done or {}, {}, chunk=(start, total), shared=shared)
+        for r in rules:
+            ctx.cols[r.column] = generate(r, ctx)
+        out.append(ctx.cols)
+    return out
+
+
+def test_a_chunked_column_reaches_the_distinct_count_of_the_whole_table() -> None:
+    rule = parse_rule("t", "title", {"text": "title", "distinct": 30_000})
+    chunks = _chunks([rule], 50_000, 10_000)
+    assert len({v for c in chunks for v in c["title"].values}) == 30_000
+    assert chunks[0]["title"].pool is chunks[1]["title"].pool  # made once, not once a chunk
+
+
+def test_a_chunked_self_reference_points_at_roots_of_its_own_group() -> None:
+    parent = TableData("p", 300, {"id": generate(parse_rule("p", "id", {"sequence": {}}), _ctx(300, table="p"))})
+    rules = [
+        parse_rule("t", "id", {"sequence": {}}),
+        parse_rule("t", "project_id", {"ref": "p.id", "distribution": "zipf", "s": 0.8}),
+        parse_rule("t", "parent_id", {"ref": "t.id", "within": "project_id", "null_fraction": 0.7}),
+    ]
+    chunks = _chunks(rules, 40_000, 10_000, {"p": parent})
+    ids = np.concatenate([c["id"].values for c in chunks])
+    project = np.concatenate([c["project_id"].values for c in chunks])
+    parent_ids = np.concatenate([c["parent_id"].values for c in chunks])
+    nulls = np.concatenate([c["parent_id"].null_mask() for c in chunks])
+    assert 0.7 <= nulls.mean() < 0.75  # the asked roots, and a few children whose group had no root yet
+    child = ~nulls
+    by_id = dict(zip(ids.tolist(), range(len(ids))))
+    parent_rows = np.asarray([by_id[i] for i in parent_ids[child]])
+    assert (project[parent_rows] == project[child]).all()  # same project
+    assert nulls[parent_rows].all()  # one level deep: parents are roots
+    assert len(set(parent_ids[child])) > 1000  # spread over many roots, across chunks
