@@ -34,6 +34,7 @@ MAX_WARM_RUNS = 3  # a paired run is repeated while it still read blocks from ou
 # still that of the per-pair differences over all the query's parameter sets.
 SEPARATION = 2.0
 ONE_PAIR_SEPARATION = 3.0
+FAR_APART = 10.0  # a set this much slower in the first replay than with the indexes is not re-run without them
 
 
 @dataclass(frozen=True)
@@ -145,12 +146,16 @@ class QueryTimer:
             if self.conn.pgconn.transaction_status != pq.TransactionStatus.ACTIVE:
                 self.conn.execute("RESET statement_timeout")
 
-    def paired(self, stmt: Statement, hide: Sequence[str], rounds: int = PAIRED_ROUNDS) -> PairedTiming:
+    def paired(self, stmt: Statement, hide: Sequence[str], rounds: int = PAIRED_ROUNDS,
+               reference: QueryTiming | None = None) -> PairedTiming:
         """ABAB runs per parameter set: without `hide` (dropped in the run's rolled-back transaction), then with.
 
         Each side's run counts once it read nothing from outside shared buffers (it is repeated
         until then), and the sides alternate, so a busy neighbour slows both alike; the per-pair
-        differences give the noise band the report quotes.
+        differences give the noise band the report quotes. With `reference` (the first replay's
+        figures without the indexes), a set whose replay was FAR_APART times slower than its first
+        run with them is not run again without them: no load of a shared machine bridges that gap,
+        and re-running a multi-second scan only to confirm it was the measurement's largest cost.
         """
         writes = modifies_data(stmt)
         sets = [dict(p) for p in self.param_sets[stmt.name]]
@@ -159,15 +164,18 @@ class QueryTimer:
         after = Measurement(stmt, [], writes)
         diffs: list[float] = []
         with self._timeout():
-            self._paired_runs(stmt, sets, labels, hide, rounds, before, after, diffs)
+            self._paired_runs(stmt, sets, labels, hide, rounds, before, after, diffs, reference)
         self.measurements += 2
         spread = _half_iqr(diffs)
         return PairedTiming(replace(summarize(before), spread_ms=spread), replace(summarize(after), spread_ms=spread),
                             diffs)
 
     def _paired_runs(self, stmt: Statement, sets: list[dict[str, Any]], labels: list[str], hide: Sequence[str],
-                     rounds: int, before: Measurement, after: Measurement, diffs: list[float]) -> None:
+                     rounds: int, before: Measurement, after: Measurement, diffs: list[float],
+                     reference: QueryTiming | None = None) -> None:
         writes = before.modifies_data
+        usable = (reference is not None and reference.error is None and not reference.timed_out
+                  and len(reference.ms_by_set) == len(sets) == len(reference.plans_by_set))
         try:
             per_set_s = self.settings.budget_s / max(len(sets), 1)
             for i, params in enumerate(sets):
@@ -176,6 +184,9 @@ class QueryTimer:
                 before.sets.append(a)
                 after.sets.append(b)
                 started = time.perf_counter()
+                if usable and reference is not None and self._far_from_reference(stmt, params, writes, i, reference,
+                                                                                  a, b, diffs):
+                    continue
                 for r in range(rounds):
                     pa = self._warm_run(stmt, params, writes, hide)
                     pb = self._warm_run(stmt, params, writes, ())
@@ -192,6 +203,22 @@ class QueryTimer:
             before.timed_out_after_s = self.settings.statement_timeout_s
         except psycopg.Error as e:
             after.error = e.diag.message_primary or str(e)
+
+    def _far_from_reference(self, stmt: Statement, params: Mapping[str, Any], writes: bool, i: int,
+                            reference: QueryTiming, a: ParamSetResult, b: ParamSetResult, diffs: list[float]) -> bool:
+        """One warm run with the indexes; when the replay's time of this set is FAR_APART times it, that time
+        stands for the side without them (True). Otherwise the run is the first of the pairs' "with" side."""
+        pb = self._warm_run(stmt, params, writes, ())
+        b.timings_ms.append(pb.execution_ms or 0.0)
+        b.plan = pb
+        before_ms = reference.ms_by_set[i]
+        if before_ms < FAR_APART * max(pb.execution_ms or 0.0, 1e-3):
+            b.timings_ms.clear()
+            return False
+        a.timings_ms.append(before_ms)
+        a.plan = resolve_partitions(self.conn, parse_explain(reference.plans_by_set[i]))
+        diffs.append(before_ms - (pb.execution_ms or 0.0))
+        return True
 
     def _warm_run(self, stmt: Statement, params: Mapping[str, Any], writes: bool, hide: Sequence[str]) -> ExplainResult:
         """A timed run that read nothing from outside shared buffers (re-run while it did, a few times at most)."""
