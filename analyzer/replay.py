@@ -148,7 +148,7 @@ def replay_statement(
     try:
         first = measurement.sets[0]
         started = time.perf_counter()
-        warmups = _warm_up(conn, stmt, first.params, writes, settings.warmup, hide_indexes)
+        warmups, last_warm = _warm_up(conn, stmt, first.params, writes, settings.warmup, hide_indexes)
         per_run_s = max((time.perf_counter() - started) / warmups, 1e-4)
         sets = len(measurement.sets)
         timing = per_run_s * sets <= settings.budget_s
@@ -159,7 +159,11 @@ def replay_statement(
                                 "times carry no per-node timing)")
         for result in measurement.sets:
             runs = runs_each
-            if result is not first and timing and _warm_run_counts(conn, stmt, result, writes, settings.warmup,
+            if result is first and not timing and last_warm is not None:
+                _record(result, last_warm)  # the warm-up ran with TIMING OFF too: it is this set's run
+                runs -= 1
+                reporter.advance(1 / (runs_each * sets))
+            elif result is not first and timing and _warm_run_counts(conn, stmt, result, writes, settings.warmup,
                                                                    hide_indexes):
                 runs -= 1
                 reporter.advance(1 / (runs_each * sets))
@@ -185,15 +189,19 @@ def replay_statement(
 
 
 def _warm_up(conn: psycopg.Connection, stmt: Statement, params: Mapping[str, Any], writes: bool, warmup: int,
-             hide_indexes: Sequence[str]) -> int:
-    """`warmup` runs, then more (up to MAX_WARMUPS) while the last one still read blocks: timed runs start warm."""
+             hide_indexes: Sequence[str]) -> tuple[int, ExplainResult | None]:
+    """`warmup` runs, then more (up to MAX_WARMUPS) while the last one still read blocks: timed runs start warm.
+
+    Returns the number of runs and the last one's plan when it read nothing from outside shared buffers.
+    """
     runs = 0
+    plan: ExplainResult | None = None
     while runs < max(warmup, 1):
         plan = explain_once(conn, stmt, params, writes, timing=False, hide_indexes=hide_indexes)
         runs += 1
         if runs >= max(warmup, 1) and plan.total_buffers.shared_read and runs < MAX_WARMUPS:
             warmup += 1
-    return runs
+    return runs, plan if plan is not None and not plan.total_buffers.shared_read else None
 
 
 def _warm_run_counts(conn: psycopg.Connection, stmt: Statement, result: ParamSetResult, writes: bool, warmup: int,
