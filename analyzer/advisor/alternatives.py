@@ -65,9 +65,8 @@ class NetEffect:
 
     def text(self) -> str:
         wal = f", {self.wal_ratio:+.1%} WAL" if self.wal_ratio is not None else ""
-        writes = (f"costs the writes {-self.writes_ms:.3f} ms" if self.writes_ms < 0
-                  else f"saves the writes {self.writes_ms:.3f} ms")
-        return f"saves the reads {self.reads_ms:.3f} ms and {writes}{wal}: net {self.net_ms:.3f} ms of weighted time per query"
+        return (f"saves the reads {self.reads_ms:.3f} ms and {netgain.writes_text(self.writes_ms)}{wal}: "
+                f"net {self.net_ms:.3f} ms of weighted time per query")
 
 
 def helped_queries(sel: Selection, p: Proof) -> frozenset[str]:
@@ -160,7 +159,6 @@ def settle_alternatives(sel: Selection, weighing: Weighing, open_proofs: list[Pr
             sel.chosen.append(p)
             continue
         sel.builds.drop(p.cand.name)
-        p.built = None
         added = ("the planner takes it in place of it on every query" if not winner_used else
                  f"with it in place this index adds {reads:.3f} ms of reads and {e.writes_ms:+.3f} ms of writes, "
                  f"below the {threshold:.3f} ms threshold (measured)")

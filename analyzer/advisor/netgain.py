@@ -65,3 +65,8 @@ def threshold_ms(threshold_buffers: float, baseline: Mapping[str, QueryTiming], 
     total = sum(weights.values())
     ms = sum(weights[n] * baseline[n].median_ms for n in weights if math.isfinite(baseline[n].median_ms))
     return threshold_buffers * (ms / total) / work if work > 0 and total else 0.0
+
+
+def writes_text(writes_ms: float) -> str:
+    """'costs the writes 0.180 ms' or 'saves the writes 0.239 ms': the write term's sign in words."""
+    return f"costs the writes {-writes_ms:.3f} ms" if writes_ms < 0 else f"saves the writes {writes_ms:.3f} ms"

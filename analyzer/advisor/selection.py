@@ -252,4 +252,3 @@ def choose(
     finally:
         reporter.finish()
     return sel
-

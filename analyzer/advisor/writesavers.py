@@ -121,12 +121,11 @@ def _write_saver(sel: Selection, p: Proof, overhead: WriteOverhead, writes_ms: f
     slower = [n for n, t in changed.items() if objective.work(t) > objective.work(sel.current[n]) * REGRESSION_RATIO]
     if slower or writes_ms + reads_ms < threshold:
         sel.builds.drop(p.cand.name)
-        p.built = None
         verdict = ("it makes " + "; ".join(f"{n} slower ({objective.ratio_text(sel.current[n], changed[n])})"
                                           for n in slower) if slower
                    else f"net {writes_ms + reads_ms:.3f} ms, below the {threshold:.3f} ms threshold")
         sel.rejected[p.cand.name] = (
-            f"for the writes: saves the writes {writes_ms:.3f} ms of weighted time per query and changes the reads "
+            f"for the writes: {netgain.writes_text(writes_ms)} of weighted time per query and changes the reads "
             f"by {reads_ms:+.3f} ms once the chosen set exists: {verdict}")
         return None
     sel.current.update({n: t for n, t in changed.items() if t.error is None})
