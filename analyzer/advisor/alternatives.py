@@ -5,10 +5,11 @@ alternative on the same column saves nothing more and is dropped, so its advanta
 writes never counts. A btree and a BRIN on an append-only table's time column save similar
 buffers on a wide range report, but on an insert-heavy mix the btree costs far more: the
 better index for the workload is the one with the larger net effect on T, read saving minus
-write cost (netgain.py). Candidates are alternatives when they index the same table with the
-same leading column and the queries one helps are among those the other helps; each is
-measured on the write mix (remembered, so the pass does not measure it twice) and the best
-on T is considered first. Those it serves entirely are rejected once it is chosen, with both
+write cost (netgain.py; index maintenance charged from its WAL, which repeats to the byte, at
+each write's own time per WAL byte). Candidates are alternatives when they index the same
+table with the same leading column and the queries one helps are among those the other helps;
+each is measured on the write mix (remembered, so the pass does not measure it twice) and the
+best on T is considered first. Those it serves entirely are rejected once it is chosen, with both
 figures.
 """
 
@@ -96,7 +97,7 @@ def net_effect(sel: Selection, p: Proof, gains: WriteGains) -> NetEffect:
     sel.write_cost_s += time.perf_counter() - started
     sel.overheads[p.cand.name] = overhead
     reads = netgain.read_saving_ms(p.after, sel.current, sel.baseline, sel.weights)
-    writes = gains.write_gain(overhead) if overhead is not None else 0.0
+    writes = gains.write_gain(netgain.maintenance_from_wal(overhead)) if overhead is not None else 0.0
     return NetEffect(p, reads, writes, overhead.wal_ratio if overhead is not None else None)
 
 

@@ -52,3 +52,17 @@ def test_the_rejected_alternative_quotes_both_sides_of_the_objective() -> None:
     assert "this index saves the reads 33.700 ms and costs the writes 20.400 ms, +41.1% WAL: net 13.300 ms" in reason
     assert "net 27.400 ms" in reason
     assert Weighing(None).reasons == {}
+
+
+def test_maintenance_is_charged_from_wal_and_a_write_the_index_serves_keeps_its_time() -> None:
+    from analyzer.report.model import StatementOverhead, WriteOverhead
+
+    insert = StatementOverhead("ingest", 3, time_ms_before=120.0, time_ms_delta=-50.0,  # noise: faster with an index
+                               wal_bytes_before=1_000_000, wal_bytes_delta=400_000, frequency=6.0, can_gain=False)
+    purge = StatementOverhead("purge", 1, time_ms_before=10.0, time_ms_delta=-8.0,
+                              wal_bytes_before=5_000, wal_bytes_delta=0, frequency=0.1, can_gain=True)
+    overhead = netgain.maintenance_from_wal(WriteOverhead(0, 0.0, 0, 0.0, 0.0, statements=(insert, purge)))
+    charged, kept = overhead.statements
+    assert charged.time_ms_delta == pytest.approx(120.0 * 0.4)
+    assert kept == purge
+    assert netgain.writes_text(-0.0) == "saves the writes 0.000 ms"
