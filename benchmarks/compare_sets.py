@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=PATH")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3, help="write-mix runs per set and round")
-    parser.add_argument("--per-query", action="store_true", help="also each query's median ms per set")
+    parser.add_argument("--per-query", action="store_true", help="also each query's and each write's median ms per set")
     args = parser.parse_args(argv)
     sets: list[tuple[str, list[str]]] = [("no index", [])]
     for item in args.set:
@@ -106,6 +106,10 @@ def _print_per_query(queries: list[Any], names: list[str], results: dict[str, li
     for q in queries:
         cells = " ".join(f"{statistics.median(r['q:' + q.name] for r in results[n]):>10.3f}" for n in names)
         print(f"{q.name:<28} {q.weight:>6g} {cells}")
+    print(f"\n{'write (ms per execution)':<35} " + " ".join(f"{n:>10}" for n in names))
+    for key in [k for k in results[names[0]][0] if k.startswith("w:")]:
+        cells = " ".join(f"{statistics.median(r[key] for r in results[n]):>10.3f}" for n in names)
+        print(f"{key[2:]:<35} {cells}")
 
 
 def _warm_median_ms(timer: QueryTimer, query: Any) -> float:
@@ -126,11 +130,13 @@ def _measure(conn: object, workload: object, timer: QueryTimer, mix: object, run
     mix_runs = [run_mix(conn, mix) for _ in range(runs)]  # type: ignore[arg-type]
     write_sum = wal_sum = 0.0
     write_weight = sum(mix.frequencies.values())
+    per_write: dict[str, float] = {}
     for group, weight in mix.frequencies.items():
         n = mix.executions(group)
-        write_sum += weight * statistics.median(r.per_write.get(group, (0.0, 0))[0] for r in mix_runs) / n
+        per_write[f"w:{group}"] = statistics.median(r.per_write.get(group, (0.0, 0))[0] for r in mix_runs) / n
+        write_sum += weight * per_write[f"w:{group}"]
         wal_sum += weight * statistics.median(r.per_write.get(group, (0.0, 0))[1] for r in mix_runs) / n
-    return {f"q:{name}": ms for name, ms in reads.items()} | {
+    return {f"q:{name}": ms for name, ms in reads.items()} | per_write | {
         "reads": read_sum / read_weight,
         "writes": write_sum / write_weight if write_weight else 0.0,
         "both": (read_sum + write_sum) / (read_weight + write_weight),
