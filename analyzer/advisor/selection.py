@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from analyzer.advisor import objective
+from analyzer.advisor.alternatives import RememberedWriteCosts, settle_alternatives, weigh_alternatives
 from analyzer.advisor.builds import BuiltIndex, IndexBuilds
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.advisor.timing import QueryTimer, QueryTiming
@@ -231,7 +232,7 @@ def choose(
     baseline: Mapping[str, QueryTiming], write_costs: WriteCosts | None, reporter: Reporter,
 ) -> Selection:
     """Greedy selection for the whole workload on the objective, re-measuring after each pick, then pruning."""
-    sel = Selection(builds, timer, queries, baseline, write_costs)
+    sel = Selection(builds, timer, queries, baseline, RememberedWriteCosts(write_costs) if write_costs else None)
     for p in proofs:
         if p.failure or p.built is None:
             sel.rejected[p.cand.name] = p.failure or "was not built"
@@ -247,10 +248,14 @@ def choose(
         while open_proofs:
             # ties broken by name: the same figures give the same order on every run
             best = max(open_proofs, key=lambda p: (sel.estimate(p), p.cand.name))
+            # an alternative on the same column that is better on reads + writes goes first (alternatives.py)
+            weighing = weigh_alternatives(sel, best, open_proofs, write_costs)
+            best = weighing.winner.proof if weighing.winner else best
             open_proofs.remove(best)
             reporter.detail(f"advisor: considering {best.cand.label} "
                             f"with {len(sel.chosen)} chosen so far")
             sel.consider(best)
+            settle_alternatives(sel, weighing, open_proofs)
             reporter.advance()
         reporter.detail(f"advisor: pruning the {len(sel.chosen)} chosen indexes and trying swaps")
         sel.prune()

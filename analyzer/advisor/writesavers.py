@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import pglast
 
+from analyzer.advisor import netgain, objective
 from analyzer.advisor.builds import BuiltIndex
 from analyzer.advisor.candidates import IndexCandidate
+from analyzer.advisor.netgain import WriteGains
+from analyzer.advisor.regressions import REGRESSION_RATIO
 from analyzer.advisor.selection import Proof, Selection
 from analyzer.advisor.sqlshape import TableAccess, analyze_statement
 from analyzer.advisor.writecosts import decisive_delta_ms
@@ -25,17 +28,6 @@ from analyzer.catalog import Catalog
 from analyzer.progress import Reporter
 from analyzer.report.model import WriteOverhead
 from analyzer.workload import Statement, Workload
-
-
-@runtime_checkable
-class WriteGains(Protocol):
-    """Write costs that can say what an index saves the writes (MeasuredWriteCosts)."""
-
-    def index_overhead(self, cand: IndexCandidate, built: BuiltIndex) -> WriteOverhead | None: ...
-
-    def write_gain(self, overhead: WriteOverhead) -> float:
-        """Weighted ms per query the writes save with the index (negative: they pay)."""
-        ...
 
 
 def write_accesses(workload: Workload, catalog: Catalog) -> tuple[list[tuple[str, TableAccess]], list[tuple[str, str]]]:
@@ -86,8 +78,9 @@ def merge_candidates(for_queries: Sequence[IndexCandidate], for_writes: Sequence
 
 def add_write_savers(sel: Selection, proofs: Sequence[Proof], costs: object, reporter: Reporter) -> dict[str, str]:
     """Measure each write candidate the greedy pass left out on the write mix; keep those whose write
-    gain (plus what they still save the queries) clears the selection's threshold. Returns the reason
-    line of each one kept."""
+    gain plus what they change for the queries (in the same unit: weighted ms per query, netgain.py)
+    clears the selection's threshold, and that make no query slower than the set without them.
+    Returns the reason line of each one kept."""
     if not isinstance(costs, WriteGains):
         return {}
     chosen = {p.cand.name for p in sel.chosen}
@@ -105,27 +98,47 @@ def add_write_savers(sel: Selection, proofs: Sequence[Proof], costs: object, rep
                 sel.builds.drop(p.cand.name)
                 continue
             sel.overheads[p.cand.name] = overhead
-            gain = costs.write_gain(overhead) + max(sel.estimate(p), 0.0)
-            threshold = sel.threshold()
-            faster = sorted((s for s in overhead.statements if decisive_delta_ms(s) < 0),
-                            key=lambda s: s.time_ms_delta * (s.frequency or 1.0))
-            if gain < threshold or not faster:
-                sel.builds.drop(p.cand.name)
-                if not p.after:
-                    sel.rejected[p.cand.name] = (f"for the writes: saves {gain:.3f} ms of weighted time per query "
-                                                 f"(measured on the write mix), below the {threshold:.3f} ms threshold")
-                continue
-            p.built = built
-            sel.chosen.append(p)
-            sel.rejected.pop(p.cand.name, None)
-            reasons[p.cand.name] = (
-                f"speeds up the writes by {gain:.3f} ms of weighted time per query: "
-                + ", ".join(_write_speedup(s.write, s.time_ms_before, s.time_ms_before + s.time_ms_delta, s.executions)
-                            for s in faster[:3])
-            )
+            reason = _write_saver(sel, p, overhead, costs.write_gain(overhead), built)
+            if reason is not None:
+                reasons[p.cand.name] = reason
     finally:
         reporter.finish()
     return reasons
+
+
+def _write_saver(sel: Selection, p: Proof, overhead: WriteOverhead, writes_ms: float, built: BuiltIndex) -> str | None:
+    """Keep `p` (built) when it pays on T with the queries re-measured (its reason line), else drop and reject it."""
+    threshold = netgain.threshold_ms(sel.threshold(), sel.baseline, sel.weights)
+    expected = writes_ms + max(netgain.read_saving_ms(p.after, sel.current, sel.baseline, sel.weights), 0.0)
+    faster = sorted((s for s in overhead.statements if decisive_delta_ms(s) < 0),
+                    key=lambda s: s.time_ms_delta * (s.frequency or 1.0))
+    if expected < threshold or not faster:
+        sel.builds.drop(p.cand.name)
+        if not p.after:
+            sel.rejected[p.cand.name] = (f"for the writes: saves {writes_ms:.3f} ms of weighted time per query "
+                                         f"(measured on the write mix), below the {threshold:.3f} ms threshold")
+        return None
+    p.built = built
+    # an index built for a write can change the plans of queries the chosen set serves (a backward scan on
+    # a purge's time column instead of a lookup index): those are re-measured and count with their sign
+    changed = sel.remeasure(list(sel.by_name), p.cand.name)
+    reads_ms = netgain.read_change_ms(changed, sel.current, sel.baseline, sel.weights)
+    slower = [n for n, t in changed.items() if objective.work(t) > objective.work(sel.current[n]) * REGRESSION_RATIO]
+    if slower or writes_ms + reads_ms < threshold:
+        sel.builds.drop(p.cand.name)
+        verdict = ("it makes " + "; ".join(f"{n} slower ({objective.ratio_text(sel.current[n], changed[n])})"
+                                          for n in slower) if slower
+                   else f"net {writes_ms + reads_ms:.3f} ms, below the {threshold:.3f} ms threshold")
+        sel.rejected[p.cand.name] = (
+            f"for the writes: {netgain.writes_text(writes_ms)} of weighted time per query and changes the reads "
+            f"by {reads_ms:+.3f} ms once the chosen set exists: {verdict}")
+        return None
+    sel.current.update({n: t for n, t in changed.items() if t.error is None})
+    sel.chosen.append(p)
+    sel.rejected.pop(p.cand.name, None)
+    return (f"speeds up the writes by {writes_ms:.3f} ms of weighted time per query: "
+            + ", ".join(_write_speedup(s.write, s.time_ms_before, s.time_ms_before + s.time_ms_delta, s.executions)
+                        for s in faster[:3]))
 
 
 def _write_speedup(write: str, before_ms: float, after_ms: float, executions: int) -> str:

@@ -1,0 +1,189 @@
+"""Alternatives for the same scan, weighed on the whole objective before the greedy pass takes one.
+
+The greedy pass takes the candidate saving the most read buffers first; once it is built, an
+alternative on the same column saves nothing more and is dropped, so its advantage on the
+writes never counts. A btree and a BRIN on an append-only table's time column save similar
+buffers on a wide range report, but on an insert-heavy mix the btree costs far more: the
+better index for the workload is the one with the larger net effect on T, read saving minus
+write cost (netgain.py; index maintenance charged from its WAL, which repeats to the byte, at
+each write's own time per WAL byte). Candidates are alternatives when they index the same
+table with the same leading column and the queries one helps are among those the other helps;
+each is measured on the write mix (remembered, so the pass does not measure it twice) and the
+best on T is considered first. Those it serves entirely are rejected once it is chosen, with both
+figures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from analyzer.advisor import netgain, objective
+from analyzer.advisor.builds import BuiltIndex
+from analyzer.advisor.candidates import IndexCandidate
+from analyzer.advisor.netgain import WriteGains
+from analyzer.report.model import WriteOverhead
+
+if TYPE_CHECKING:  # selection imports this module for its pass
+    from analyzer.advisor.selection import Proof, Selection, WriteCosts
+
+MAX_RIVALS = 3  # alternatives measured per pick at most (the nearest by estimated saving)
+TERM = "T = (sum_q w_q t_q + sum_w f_w t_w) / (sum_q w_q + sum_w f_w)"
+
+
+class RememberedWriteCosts:
+    """Write costs measured once per candidate: the alternatives' comparison and the pass share them."""
+
+    def __init__(self, costs: WriteCosts) -> None:
+        self.costs = costs
+        self._overheads: dict[str, WriteOverhead | None] = {}
+
+    def index_overhead(self, cand: IndexCandidate, built: BuiltIndex) -> WriteOverhead | None:
+        if cand.name not in self._overheads:
+            self._overheads[cand.name] = self.costs.index_overhead(cand, built)
+        return self._overheads[cand.name]
+
+    def remembers(self, name: str) -> bool:
+        return name in self._overheads
+
+    def set_overhead(self, built: Sequence[BuiltIndex]) -> WriteOverhead | None:
+        return self.costs.set_overhead(built)
+
+    def outweighs(self, overhead: WriteOverhead, saving_ms: float) -> str | None:
+        return self.costs.outweighs(overhead, saving_ms)
+
+
+@dataclass(frozen=True)
+class NetEffect:
+    """One candidate's effect on T now, in weighted ms per query: read saving, write gain (< 0: a cost)."""
+
+    proof: Proof
+    reads_ms: float
+    writes_ms: float
+    wal_ratio: float | None
+
+    @property
+    def net_ms(self) -> float:
+        return self.reads_ms + self.writes_ms
+
+    def text(self) -> str:
+        wal = f", {self.wal_ratio:+.1%} WAL" if self.wal_ratio is not None else ""
+        return (f"saves the reads {self.reads_ms:.3f} ms and {netgain.writes_text(self.writes_ms)}{wal}: "
+                f"net {self.net_ms:.3f} ms of weighted time per query")
+
+
+def helped_queries(sel: Selection, p: Proof) -> frozenset[str]:
+    return frozenset(n for n, t in p.after.items() if objective.helped(sel.baseline[n], t))
+
+
+def _leading_column(cand: IndexCandidate) -> str:
+    return cand.keys[0].split(" ")[0]
+
+
+def rivals(sel: Selection, best: Proof, open_proofs: Sequence[Proof]) -> list[Proof]:
+    """Open candidates on best's table and leading column whose helped queries nest with best's."""
+    mine = helped_queries(sel, best)
+    found = []
+    for p in open_proofs:
+        if p is best or p.cand.table != best.cand.table or _leading_column(p.cand) != _leading_column(best.cand):
+            continue
+        theirs = helped_queries(sel, p)
+        if theirs and (theirs <= mine or mine <= theirs):
+            found.append(p)
+    return sorted(found, key=lambda p: (-sel.estimate(p), p.cand.name))[:MAX_RIVALS]
+
+
+def net_effect(sel: Selection, p: Proof, gains: WriteGains) -> NetEffect:
+    started = time.perf_counter()
+    overhead = _overhead(sel, p, sel.write_costs or gains)  # remembered: the pass reuses it
+    sel.write_cost_s += time.perf_counter() - started
+    sel.overheads[p.cand.name] = overhead
+    reads = netgain.read_saving_ms(p.after, sel.current, sel.baseline, sel.weights)
+    writes = gains.write_gain(netgain.maintenance_from_wal(overhead)) if overhead is not None else 0.0
+    return NetEffect(p, reads, writes, overhead.wal_ratio if overhead is not None else None)
+
+
+def _overhead(sel: Selection, p: Proof, costs: WriteCosts | WriteGains) -> WriteOverhead | None:
+    """The candidate's write overhead, measured as built: built for the measurement when it is not (then
+    dropped again: the pass builds the one it considers)."""
+    if isinstance(costs, RememberedWriteCosts) and costs.remembers(p.cand.name):
+        return costs.index_overhead(p.cand, sel.builds.live.get(p.cand.name) or _record(p))
+    live = sel.builds.live.get(p.cand.name)
+    built = live or sel.builds.build(p.cand)
+    try:
+        return costs.index_overhead(p.cand, built)
+    finally:
+        if live is None:
+            sel.builds.drop(p.cand.name)
+
+
+def _record(p: Proof) -> BuiltIndex:
+    assert p.built is not None  # a proof with figures was built
+    return p.built
+
+
+@dataclass(frozen=True)
+class Weighing:
+    """The candidate to consider now and the alternatives it was weighed against (each with its effect)."""
+
+    winner: NetEffect | None
+    losers: tuple[NetEffect, ...] = ()
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        if self.winner is None:
+            return {}
+        w = self.winner.proof.cand.name
+        return {e.proof.cand.name: f"{w} is the better alternative on the objective {TERM}: this index {e.text()}, "
+                                   f"{w} {self.winner.text()}"
+                for e in self.losers}
+
+
+def weigh_alternatives(sel: Selection, best: Proof, open_proofs: Sequence[Proof], gains: object) -> Weighing:
+    """Best and its alternatives on T: the one with the largest net effect is considered first."""
+    others = rivals(sel, best, open_proofs)
+    if not others or not isinstance(gains, WriteGains):
+        return Weighing(None)
+    effects = [net_effect(sel, p, gains) for p in [best, *others]]
+    winner = max(effects, key=lambda e: (e.net_ms, sel.estimate(e.proof), e.proof.cand.name))
+    served = helped_queries(sel, winner.proof)
+    return Weighing(winner, tuple(e for e in effects if e is not winner and helped_queries(sel, e.proof) <= served))
+
+
+def settle_alternatives(sel: Selection, weighing: Weighing, open_proofs: list[Proof]) -> None:
+    """Once the winner is chosen, each alternative it serves entirely is built and measured with it in place.
+
+    Where the planner then takes the alternative for every query the winner served, the two are
+    either-or (the winner would only be pruned afterwards): the one worse on T is rejected. Where
+    both keep serving, the alternative is kept when what it adds on T (re-measured reads and its
+    write term) clears the threshold, and rejected otherwise.
+    """
+    if weighing.winner is None or weighing.winner.proof not in sel.chosen:
+        return
+    winner = weighing.winner.proof.cand.name
+    reasons = weighing.reasons
+    for e in weighing.losers:
+        p = e.proof
+        if p not in open_proofs:
+            continue
+        open_proofs.remove(p)
+        if sel.estimate(p) < sel.threshold():
+            sel.rejected[p.cand.name] = reasons[p.cand.name]
+            continue
+        p.built = sel.builds.build(p.cand)
+        measured = {n: t for n, t in sel.remeasure(list(sel.by_name), p.cand.name).items() if t.error is None}
+        winner_used = any(winner in measured.get(n, t).index_names for n, t in sel.current.items())
+        reads = netgain.read_change_ms(measured, sel.current, sel.baseline, sel.weights)
+        threshold = netgain.threshold_ms(sel.threshold(), sel.baseline, sel.weights)
+        gained = {n: t for n, t in measured.items() if p.cand.name in t.index_names}
+        if winner_used and reads + e.writes_ms >= threshold and sel.saving(gained) >= sel.threshold():
+            sel.current.update(measured)
+            sel.chosen.append(p)
+            continue
+        sel.builds.drop(p.cand.name)
+        added = ("the planner takes it in place of it on every query" if not winner_used else
+                 f"with it in place this index adds {reads:.3f} ms of reads and {e.writes_ms:+.3f} ms of writes, "
+                 f"below the {threshold:.3f} ms threshold (measured)")
+        sel.rejected[p.cand.name] = f"{reasons[p.cand.name]}; {added}"
