@@ -105,10 +105,7 @@ def measure_runs(
     Warm-up runs fill the caches and let the pages the rolled-back runs leave behind (B-tree
     pages emptied and deleted by VACUUM, the free space map) settle, so that WAL repeats.
     """
-    if repetitions < 1:
-        raise AnalyzerError("write overhead: repetitions must be at least 1")
-    if not indexes:
-        raise AnalyzerError("write overhead: no index to measure")
+    _check_request(repetitions, len(indexes))
     runs = OverheadRuns(notes=list(mix.notes))
     with _autocommit(conn):
         for _, name in indexes:
@@ -153,10 +150,7 @@ def measure_built_runs(
 ) -> OverheadRuns:
     """The runs of `measure_built_overhead`; `without` are runs of the same mix in the same state but for
     these indexes, measured before (WAL repeats to the byte): then only the runs with them are made."""
-    if repetitions < 1:
-        raise AnalyzerError("write overhead: repetitions must be at least 1")
-    if not names:
-        raise AnalyzerError("write overhead: no index to measure")
+    _check_request(repetitions, len(names))
     runs = OverheadRuns(notes=list(mix.notes))
     with _autocommit(conn):
         probe = _Probe(conn, runs.notes)
@@ -169,6 +163,13 @@ def measure_built_runs(
             runs.builds.extend(described)
     _note_builds(runs, mix)
     return runs
+
+
+def _check_request(repetitions: int, indexes: int) -> None:
+    if repetitions < 1:
+        raise AnalyzerError("write overhead: repetitions must be at least 1")
+    if not indexes:
+        raise AnalyzerError("write overhead: no index to measure")
 
 
 def _note_builds(runs: OverheadRuns, mix: WriteMix) -> None:
