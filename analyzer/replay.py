@@ -1,8 +1,9 @@
 """Replay declared statements under EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON).
 
 Each statement runs with every sampled parameter set: warm-up runs first (repeated, a few
-times at most, until nothing is read from outside shared buffers; on a further set the warm
-run that read nothing is its first timed run), then timed runs within a time budget. The budget reduces the runs per set, never the sets: when even one timed run per
+times at most, while each reads fewer blocks from outside shared buffers than the one before:
+a scan through the ring buffer of a large table never gets warmer; on a further set the warm
+run is its first timed run), then timed runs within a time budget. The budget reduces the runs per set, never the sets: when even one timed run per
 set does not fit, each set runs once with TIMING OFF (buffers and rows, the figures the
 advisor decides on, are the same) and the measurement says so. Every run is inside a
 transaction that is rolled back, so statements that modify data leave nothing behind, and
@@ -28,7 +29,7 @@ from analyzer.progress import Reporter, SilentReporter
 from analyzer.workload import ReplaySettings, Statement
 
 MIN_TIMED_RUNS = 3
-MAX_WARMUPS = 3  # warm-up runs per set while the last one still read blocks from outside shared buffers
+MAX_WARMUPS = 3  # warm-up runs per set at most, while each still gets warmer (still_warming)
 
 
 @dataclass
@@ -188,38 +189,50 @@ def replay_statement(
     return measurement
 
 
+def still_warming(previous_read: int | None, read: int) -> bool:
+    """Whether one more run would start warmer (pure): it read from outside shared buffers, fewer blocks than
+    the run before it or as the first run. A sequential scan of a table larger than a quarter of
+    shared_buffers goes through a small ring of buffers and reads the same blocks on every run:
+    more runs would not warm it, only cost it again."""
+    return read > 0 and (previous_read is None or read < previous_read)
+
+
 def _warm_up(conn: psycopg.Connection, stmt: Statement, params: Mapping[str, Any], writes: bool, warmup: int,
              hide_indexes: Sequence[str]) -> tuple[int, ExplainResult | None]:
-    """`warmup` runs, then more (up to MAX_WARMUPS) while the last one still read blocks: timed runs start warm.
+    """`warmup` runs, then more (up to MAX_WARMUPS) while they still get warmer: timed runs start warm.
 
-    Returns the number of runs and the last one's plan when it read nothing from outside shared buffers.
+    Returns the number of runs and the last one's plan when no further run would be warmer.
     """
     runs = 0
     plan: ExplainResult | None = None
-    while runs < max(warmup, 1):
+    previous: int | None = None
+    warming = True
+    while runs < max(warmup, 1) or (warming and runs < MAX_WARMUPS):
         plan = explain_once(conn, stmt, params, writes, timing=False, hide_indexes=hide_indexes)
         runs += 1
-        if runs >= max(warmup, 1) and plan.total_buffers.shared_read and runs < MAX_WARMUPS:
-            warmup += 1
-    return runs, plan if plan is not None and not plan.total_buffers.shared_read else None
+        warming = still_warming(previous, plan.total_buffers.shared_read)
+        previous = plan.total_buffers.shared_read
+    return runs, plan if plan is not None and not warming else None
 
 
 def _warm_run_counts(conn: psycopg.Connection, stmt: Statement, result: ParamSetResult, writes: bool, warmup: int,
                      hide_indexes: Sequence[str]) -> bool:
     """Warm up a further parameter set; True when the warm run is its first timed run.
 
-    The first set warmed the tables; a further set's run that reads nothing from outside
-    shared buffers is as warm as any later run, so it counts (one run per set saved). A
-    workload that asks for more warm-up runs gets them, untimed.
+    The first set warmed the tables; a further set's run after which no run would be warmer
+    is as warm as any later run, so it counts (one run per set saved). A workload that asks
+    for more warm-up runs gets them, untimed.
     """
     if warmup > 1:
         _warm_up(conn, stmt, result.params, writes, warmup, hide_indexes)
         return False
+    previous: int | None = None
     for _ in range(MAX_WARMUPS):
         plan = explain_once(conn, stmt, result.params, writes, hide_indexes=hide_indexes)
-        if not plan.total_buffers.shared_read:
+        if not still_warming(previous, plan.total_buffers.shared_read):
             _record(result, plan)
             return True
+        previous = plan.total_buffers.shared_read
     return False
 
 

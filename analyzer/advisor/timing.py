@@ -23,7 +23,7 @@ from psycopg import pq, sql
 
 from analyzer.partitions import resolve_partitions
 from analyzer.plan import ExplainResult, parse_explain
-from analyzer.replay import Measurement, ParamSetResult, explain_once, modifies_data
+from analyzer.replay import Measurement, ParamSetResult, explain_once, modifies_data, still_warming
 from analyzer.workload import ReplaySettings, Statement
 
 PAIRED_ROUNDS = 5  # ABAB rounds per parameter set at most (the budget cuts a slow query to one pair per set)
@@ -221,11 +221,13 @@ class QueryTimer:
         return True
 
     def _warm_run(self, stmt: Statement, params: Mapping[str, Any], writes: bool, hide: Sequence[str]) -> ExplainResult:
-        """A timed run that read nothing from outside shared buffers (re-run while it did, a few times at most)."""
+        """A timed run after which no run would be warmer (re-run while runs get warmer, a few times at most)."""
+        previous: int | None = None
         for _ in range(MAX_WARM_RUNS):
             plan = resolve_partitions(self.conn, explain_once(self.conn, stmt, params, writes, hide_indexes=hide))
-            if not plan.total_buffers.shared_read:
+            if not still_warming(previous, plan.total_buffers.shared_read):
                 break
+            previous = plan.total_buffers.shared_read
         return plan
 
     def planned_indexes(self, stmt: Statement, hide: Sequence[str] = ()) -> frozenset[str]:
