@@ -149,7 +149,8 @@ def replay_statement(
     try:
         first = measurement.sets[0]
         started = time.perf_counter()
-        warmups, last_warm = _warm_up(conn, stmt, first.params, writes, settings.warmup, hide_indexes)
+        warmups, last_warm = _warm_up(conn, stmt, first.params, writes, settings.warmup, hide_indexes,
+                                      slow_s=settings.budget_s / len(measurement.sets))
         per_run_s = max((time.perf_counter() - started) / warmups, 1e-4)
         sets = len(measurement.sets)
         timing = per_run_s * sets <= settings.budget_s
@@ -198,18 +199,24 @@ def still_warming(previous_read: int | None, read: int) -> bool:
 
 
 def _warm_up(conn: psycopg.Connection, stmt: Statement, params: Mapping[str, Any], writes: bool, warmup: int,
-             hide_indexes: Sequence[str]) -> tuple[int, ExplainResult | None]:
+             hide_indexes: Sequence[str], slow_s: float | None = None) -> tuple[int, ExplainResult | None]:
     """`warmup` runs, then more (up to MAX_WARMUPS) while they still get warmer: timed runs start warm.
 
-    Returns the number of runs and the last one's plan when no further run would be warmer.
+    Returns the number of runs and the last one's plan when no further run would be warmer. A
+    first run slower than `slow_s` (the budget's share of one set) ends the warm-up: the
+    statement will run once per set with TIMING OFF, where buffers and rows decide and a
+    warmer time is not worth another multi-second run; that run is the first set's.
     """
     runs = 0
     plan: ExplainResult | None = None
     previous: int | None = None
     warming = True
     while runs < max(warmup, 1) or (warming and runs < MAX_WARMUPS):
+        started = time.perf_counter()
         plan = explain_once(conn, stmt, params, writes, timing=False, hide_indexes=hide_indexes)
         runs += 1
+        if slow_s is not None and runs == 1 and time.perf_counter() - started > slow_s:
+            return runs, plan
         warming = still_warming(previous, plan.total_buffers.shared_read)
         previous = plan.total_buffers.shared_read
     return runs, plan if plan is not None and not warming else None
