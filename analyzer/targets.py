@@ -98,6 +98,14 @@ def dsn_from_environment() -> str | None:
     return None
 
 
+def same_conninfo(conn: psycopg.Connection) -> str:
+    """The parameters `conn` was opened with (password included: it never leaves the process), for one more
+    connection to the same database as the same role."""
+    params = {o.keyword.decode(): o.val.decode() for o in conn.pgconn.info if o.val is not None and o.val != b""}
+    params["application_name"] = APPLICATION_NAME
+    return pg_conninfo.make_conninfo("", **params)
+
+
 def connect(conninfo: str, *, autocommit: bool = True, dsn_masked: str | None = None) -> psycopg.Connection:
     """Open a connection tagged with application_name; errors say what to check, never the secret."""
     try:

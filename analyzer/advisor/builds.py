@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import conninfo as pg_conninfo
 from psycopg import pq, sql
 
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.advisor.indexstats import can_restore, read_index_stats, restore_index_stats
 from analyzer.errors import TargetError
-from analyzer.targets import APPLICATION_NAME
+from analyzer.targets import same_conninfo
 
 TAG_PREFIX = "pg-analyzer run "
 LOCK_TIMEOUT_MS = 5000
@@ -124,16 +123,13 @@ class IndexBuilds:
             pq.TransactionStatus.ACTIVE, pq.TransactionStatus.UNKNOWN,
         ):
             return
-        params = {
-            o.keyword.decode(): o.val.decode() for o in self.conn.pgconn.info if o.val is not None and o.val != b""
-        }
+        conninfo = same_conninfo(self.conn)
         try:
             self.conn.cancel()
         except psycopg.Error:
             pass
         self.conn.close()
-        params["application_name"] = APPLICATION_NAME
-        self.conn = psycopg.connect(pg_conninfo.make_conninfo("", **params), autocommit=True, connect_timeout=10)
+        self.conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
 
     def _size(self, name: str) -> int:
         row = self.conn.execute("SELECT pg_relation_size(to_regclass(%s))", (name,)).fetchone()

@@ -15,7 +15,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-# pg_stats columns in pg_restore_attribute_stats' names, with the type each argument must have
+# pg_stats columns in pg_restore_attribute_stats' names, with the type each argument must have (fixed here,
+# never from input: the casts are composed from these constants only)
 STAT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("null_frac", "real"), ("avg_width", "integer"), ("n_distinct", "real"),
     ("most_common_vals", "text"), ("most_common_freqs", "real[]"), ("histogram_bounds", "text"),
@@ -25,6 +26,9 @@ STAT_COLUMNS: tuple[tuple[str, str], ...] = (
 RANGE_COLUMNS: tuple[tuple[str, str], ...] = (  # in pg_stats from PostgreSQL 17
     ("range_length_histogram", "text"), ("range_empty_frac", "real"), ("range_bounds_histogram", "text"),
 )
+
+
+_CASTS = {t: sql.SQL(t) for t in ("real", "integer", "text", "real[]")}  # every type STAT_COLUMNS names
 
 
 def _stat_columns(conn: psycopg.Connection) -> tuple[tuple[str, str], ...]:
@@ -60,7 +64,7 @@ def restore_index_stats(conn: psycopg.Connection, rows: list[dict[str, Any]]) ->
             sql.SQL("'attnum', {}::smallint").format(sql.Literal(row["attnum"])),
             sql.SQL("'inherited', false"),
         ]
-        args += [sql.SQL("{}, {}::{}").format(sql.Literal(c), sql.Literal(row[c]), sql.SQL(t))
+        args += [sql.SQL("{}, {}::{}").format(sql.Literal(c), sql.Literal(row[c]), _CASTS[t])
                  for c, t in _stat_columns(conn) if row.get(c) is not None]
         result = conn.execute(sql.SQL("SELECT pg_restore_attribute_stats({})").format(sql.SQL(", ").join(args)))
         restored = result.fetchone()

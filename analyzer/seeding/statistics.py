@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-from psycopg import conninfo as pg_conninfo
 from psycopg import sql
 
 from analyzer.catalog import table_ident
-from analyzer.targets import APPLICATION_NAME
+from analyzer.targets import same_conninfo
 
 WORKERS = 2  # the machines this runs on have two cores; the server does the work
 SHARED_SETTINGS = ("default_statistics_target", "maintenance_work_mem", "search_path")
@@ -40,7 +39,7 @@ def analyze_tables(conn: psycopg.Connection, tables: Sequence[str], workers: int
     queue = list(order)
 
     def work() -> None:
-        with psycopg.connect(_conninfo(conn), autocommit=True) as worker:
+        with psycopg.connect(same_conninfo(conn), autocommit=True) as worker:
             for name, value in settings.items():
                 worker.execute("SELECT set_config(%s, %s, false)", (name, value))
             while queue:
@@ -61,10 +60,3 @@ def _largest_first(conn: psycopg.Connection, tables: Sequence[str]) -> list[str]
         row = conn.execute("SELECT pg_total_relation_size(%s::regclass)", (table_ident(name).as_string(conn),)).fetchone()
         sizes[name] = int(row[0]) if row and row[0] is not None else 0
     return sorted(tables, key=lambda n: (-sizes[n], n))
-
-
-def _conninfo(conn: psycopg.Connection) -> str:
-    """The session's own connection parameters (password included: it never leaves the process)."""
-    params = {o.keyword.decode(): o.val.decode() for o in conn.pgconn.info if o.val is not None and o.val != b""}
-    params["application_name"] = APPLICATION_NAME
-    return pg_conninfo.make_conninfo("", **params)
