@@ -18,6 +18,7 @@ from analyzer.advisor import objective
 from analyzer.advisor.builds import BuiltIndex
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.advisor.timing import QueryTiming
+from analyzer.advisor.writecosts import wal_charge_ms
 from analyzer.report.model import StatementOverhead, WriteOverhead
 
 
@@ -89,4 +90,4 @@ def maintenance_from_wal(overhead: WriteOverhead) -> WriteOverhead:
 def _from_wal(s: StatementOverhead) -> StatementOverhead:
     if s.can_gain or s.wal_bytes_before <= 0:
         return s
-    return replace(s, time_ms_delta=s.time_ms_before * max(s.wal_bytes_delta, 0) / s.wal_bytes_before)
+    return replace(s, time_ms_delta=wal_charge_ms(s))

@@ -180,6 +180,11 @@ def decisive_delta_ms(s: StatementOverhead) -> float:
         after = s.time_ms_before + s.time_ms_delta
         if s.time_ms_before >= WRITE_GAIN_RATIO * max(after, 1e-6):
             return s.time_ms_delta
+    return wal_charge_ms(s)
+
+
+def wal_charge_ms(s: StatementOverhead) -> float:
+    """A write's maintenance cost from WAL (pure): its time before, in proportion to the WAL the index adds."""
     if s.wal_bytes_delta <= 0 or s.wal_bytes_before <= 0:
         return 0.0
     return s.time_ms_before * s.wal_bytes_delta / s.wal_bytes_before
