@@ -118,9 +118,12 @@ class IndexBuilds:
 
     def _ensure_usable(self) -> None:
         """A Ctrl-C can land between sending a command and reading its result, leaving the
-        connection busy: cancel that command and clean up on a new connection instead."""
+        connection busy, or inside a rolled-back run's transaction (a hidden index dropped in it),
+        leaving that transaction open or aborted: cancel, close (which rolls it back) and clean up
+        on a new connection instead. Builds and drops themselves never run inside a transaction."""
         if self.conn.closed or self.conn.pgconn.transaction_status not in (
             pq.TransactionStatus.ACTIVE, pq.TransactionStatus.UNKNOWN,
+            pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR,
         ):
             return
         conninfo = same_conninfo(self.conn)

@@ -189,6 +189,25 @@ def test_builds_clean_up_on_a_connection_left_busy_by_an_interrupt(fresh_db: str
     assert _indexes(fresh_db, "pga\\_%") == []
 
 
+def test_builds_clean_up_on_a_connection_left_in_an_aborted_transaction(fresh_db: str) -> None:
+    """An interrupt inside a rolled-back run (an index hidden in it) can leave its transaction open and aborted."""
+    from analyzer.advisor.builds import IndexBuilds
+    from analyzer.advisor.candidates import IndexCandidate
+    from analyzer.targets import connect
+
+    conn = connect(fresh_db)
+    conn.execute("CREATE TABLE t (id int PRIMARY KEY, a int)")
+    builds = IndexBuilds(conn, "aborted00001")
+    built = builds.build(IndexCandidate(table="t", keys=("a",), kind="btree"))
+    conn.pgconn.exec_(b"BEGIN")
+    conn.pgconn.exec_(f"DROP INDEX {built.name}".encode())
+    conn.pgconn.exec_(b"SELECT 1/0")
+    assert conn.pgconn.transaction_status == psycopg.pq.TransactionStatus.INERROR
+    builds.drop_indexes()
+    builds.conn.close()
+    assert _indexes(fresh_db, "pga\\_%") == []
+
+
 def _tagged_objects(dsn: str) -> int:
     """Objects still carrying a pg-analyzer run tag (indexes, extensions) in the database."""
     with psycopg.connect(dsn) as conn:
