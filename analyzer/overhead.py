@@ -146,20 +146,23 @@ def measure_built_overhead(
 
 def measure_built_runs(
     conn: psycopg.Connection, mix: WriteMix, names: Sequence[str], build_ms: float, repetitions: int = 1,
-    warmup: int = 0, without: Sequence[MixRun] = (),
+    warmup: int = 0, without: Sequence[MixRun] = (), also_hidden: Sequence[str] = (),
 ) -> OverheadRuns:
     """The runs of `measure_built_overhead`; `without` are runs of the same mix in the same state but for
-    these indexes, measured before (WAL repeats to the byte): then only the runs with them are made."""
+    these indexes, measured before (WAL repeats to the byte): then only the runs with them are made.
+    `also_hidden` are other built indexes outside the measured state, hidden from both sides."""
     _check_request(repetitions, len(names))
     runs = OverheadRuns(notes=list(mix.notes))
+    hidden = [n for n in also_hidden if n not in names]
     with _autocommit(conn):
         probe = _Probe(conn, runs.notes)
         described = [_existing(conn, name, build_ms / len(names)) for name in names]
         for _ in range(max(warmup, 0) if not without else 0):
-            run_mix(conn, mix, probe=probe, hide=names)
+            run_mix(conn, mix, probe=probe, hide=[*names, *hidden])
         for i in range(repetitions):
-            runs.without.append(without[i % len(without)] if without else run_mix(conn, mix, probe=probe, hide=names))
-            runs.with_index.append(run_mix(conn, mix, probe=probe))
+            runs.without.append(without[i % len(without)] if without
+                                else run_mix(conn, mix, probe=probe, hide=[*names, *hidden]))
+            runs.with_index.append(run_mix(conn, mix, probe=probe, hide=hidden))
             runs.builds.extend(described)
     _note_builds(runs, mix)
     return runs

@@ -36,7 +36,7 @@ from analyzer.advisor.sqlshape import TableAccess, analyze_statement
 from analyzer.advisor.stats import TableStats
 from analyzer.advisor.timing import QueryTimer, QueryTiming, plan_costs
 from analyzer.advisor.writecosts import MeasuredWriteCosts
-from analyzer.advisor.writesavers import add_write_savers, merge_candidates, write_accesses
+from analyzer.advisor.writesavers import add_write_savers, merge_candidates, pin_write_savers, write_accesses
 from analyzer.catalog import read_catalog
 from analyzer.progress import Reporter, SilentReporter
 from analyzer.report.model import (
@@ -106,7 +106,7 @@ def advise(
         result.existing = review_existing_indexes(catalog, _tables(accesses), used, [])
         return result
     builds = _CountingBuilds(conn, run_id)
-    timer = QueryTimer(conn, workload.replay, param_sets, labels)
+    timer = QueryTimer(conn, workload.replay, param_sets, labels, always_hidden=builds.hidden_from_reads)
     baseline = _with_timeout_stand_ins(timer, queries, baseline)
     phases: dict[str, float] = {}
     clock = time.perf_counter()
@@ -118,12 +118,17 @@ def advise(
         clock = now
 
     costs = write_costs(candidates) if write_costs is not None and candidates else None
+    if isinstance(costs, MeasuredWriteCosts):
+        costs.hidden = builds.hidden_from_writes
     phase("write mix")
     _set_maintenance(conn)
     try:
         try:
             proofs = _prove_each(builds, timer, candidates, queries, accesses, baseline, reporter)
             phase("prove")
+            if costs is not None:
+                pin_write_savers(builds, proofs, reporter)  # the pass's write-mix runs then run as they would
+                phase("build the write savers")
             sel = choose(builds, timer, proofs, queries, baseline, costs, reporter)
             phase("choose")
             phases["choose"] = round(phases["choose"] - sel.write_cost_s, 3)
@@ -173,9 +178,9 @@ class _CountingBuilds(IndexBuilds):
 
     count = 0
 
-    def build(self, cand: IndexCandidate) -> BuiltIndex:
+    def _create(self, cand: IndexCandidate) -> BuiltIndex:
         self.count += 1
-        return super().build(cand)
+        return super()._create(cand)
 
 
 MAINTENANCE_WORK_MEM_MB = 256  # at least this much for the builds (never less than the server's setting)

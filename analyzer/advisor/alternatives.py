@@ -106,17 +106,12 @@ def net_effect(sel: Selection, p: Proof, gains: WriteGains) -> NetEffect:
 
 
 def _overhead(sel: Selection, p: Proof, costs: WriteCosts | WriteGains) -> WriteOverhead | None:
-    """The candidate's write overhead, measured as built: built for the measurement when it is not (then
-    dropped again: the pass builds the one it considers)."""
+    """The candidate's write overhead, measured as built: parked for the measurement when it is not built
+    (hidden from every other measurement; the pass then takes the winner without a second build, and
+    drops the parked rest once the alternatives are settled)."""
     if isinstance(costs, RememberedWriteCosts) and costs.remembers(p.cand.name):
         return costs.index_overhead(p.cand, sel.builds.live.get(p.cand.name) or _record(p))
-    live = sel.builds.live.get(p.cand.name)
-    built = live or sel.builds.build(p.cand)
-    try:
-        return costs.index_overhead(p.cand, built)
-    finally:
-        if live is None:
-            sel.builds.drop(p.cand.name)
+    return costs.index_overhead(p.cand, sel.builds.live.get(p.cand.name) or sel.builds.park(p.cand))
 
 
 def _record(p: Proof) -> BuiltIndex:

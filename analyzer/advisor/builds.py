@@ -35,12 +35,26 @@ class BuiltIndex:
 
 
 class IndexBuilds:
-    """Creates candidate indexes on one connection and remembers them until dropped."""
+    """Creates candidate indexes on one connection and remembers them until dropped.
+
+    An index can be *pinned for the writes*: it stays built while the state the reads are measured
+    in does not include it (`hidden_from_reads`). Building a pinned index shows it to the reads
+    (no second build); dropping it hides it again; `release` ends the pin. While `parking`, the
+    pinned indexes the reads do not see are hidden from the write mix too (`hidden_from_writes`):
+    the state of the set chosen so far, with each pin shown in turn for its own measurement.
+
+    An index can also be *parked*: built for one measurement (an alternative's write cost) and kept,
+    hidden from the reads and the writes, so that the candidate the pass then takes is not built a
+    second time; `drop_parked` drops what was not taken.
+    """
 
     def __init__(self, conn: psycopg.Connection, run_id: str) -> None:
         self.conn = conn
         self.run_id = run_id
         self.live: dict[str, BuiltIndex] = {}
+        self.pinned: set[str] = set()  # kept built for the write mix (write savers awaiting their decision)
+        self.shown: set[str] = set()  # live indexes in the state the reads are measured in
+        self.parking = False
         self.attempted: set[str] = set()  # also builds interrupted half-way: dropped IF EXISTS
         self.extensions_created: list[str] = []
         self.index_stats: dict[str, list[dict[str, Any]]] = {}  # expression statistics of earlier builds
@@ -60,7 +74,47 @@ class IndexBuilds:
         return True
 
     def build(self, cand: IndexCandidate) -> BuiltIndex:
-        """CREATE INDEX + ANALYZE of the table (expression indexes get their own statistics)."""
+        """CREATE INDEX + ANALYZE of the table (expression indexes get their own statistics); an index
+        pinned for the writes is already built: it is shown to the reads instead."""
+        if cand.name in self.live:
+            self.shown.add(cand.name)
+            return self.live[cand.name]
+        built = self._create(cand)
+        self.shown.add(cand.name)
+        return built
+
+    def pin(self, cand: IndexCandidate) -> BuiltIndex:
+        """Build (or keep) `cand` for the write mix only: the reads do not see it until it is built again."""
+        built = self.live[cand.name] if cand.name in self.live else self._create(cand)
+        self.pinned.add(cand.name)
+        return built
+
+    def park(self, cand: IndexCandidate) -> BuiltIndex:
+        """Build `cand` (or keep it) outside every state: measurements show it only when asked to."""
+        return self.live[cand.name] if cand.name in self.live else self._create(cand)
+
+    def drop_parked(self) -> None:
+        """Drop the parked indexes that no state took."""
+        for name in sorted(set(self.live) - self.shown - self.pinned):
+            self.drop(name)
+
+    def release(self, name: str) -> None:
+        """End a pin: an index the reads do not see is dropped."""
+        self.pinned.discard(name)
+        if name not in self.shown:
+            self.drop(name)
+
+    def hidden_from_reads(self) -> list[str]:
+        """Built indexes outside the reads' state (pinned ones): every query measurement drops them in its
+        rolled-back transaction."""
+        return sorted(n for n in self.live if n not in self.shown)
+
+    def hidden_from_writes(self) -> list[str]:
+        """Parked indexes, and pinned ones outside the reads' state while `parking`: every write-mix run drops
+        them likewise."""
+        return [n for n in self.hidden_from_reads() if self.parking or n not in self.pinned]
+
+    def _create(self, cand: IndexCandidate) -> BuiltIndex:
         name = cand.name
         self.attempted.add(name)
         self.conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT_MS)))
@@ -98,6 +152,10 @@ class IndexBuilds:
             self.index_stats[cand.name] = read_index_stats(self.conn, cand.name)
 
     def drop(self, name: str) -> None:
+        """Drop the index; a pinned one stays built for the writes, hidden from the reads."""
+        self.shown.discard(name)
+        if name in self.pinned and name in self.live:
+            return
         self._ensure_usable()
         self.conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name)))
         self.live.pop(name, None)
@@ -106,6 +164,8 @@ class IndexBuilds:
     def drop_indexes(self) -> None:
         """Drop every index this run created (also half-built ones); used in `finally` blocks."""
         self._ensure_usable()
+        self.pinned.clear()
+        self.parking = False
         for name in list(self.live) + list(self.attempted):
             self.drop(name)
 

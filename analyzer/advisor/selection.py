@@ -256,6 +256,7 @@ def choose(
                             f"with {len(sel.chosen)} chosen so far")
             sel.consider(best)
             settle_alternatives(sel, weighing, open_proofs)
+            builds.drop_parked()  # alternatives built for their write cost and not taken
             reporter.advance()
         reporter.detail(f"advisor: pruning the {len(sel.chosen)} chosen indexes and trying swaps")
         sel.prune()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -102,12 +102,19 @@ class QueryTimer:
 
     def __init__(self, conn: psycopg.Connection, settings: ReplaySettings,
                  param_sets: Mapping[str, Sequence[Mapping[str, Any]]],
-                 labels: Mapping[str, Sequence[str]] | None = None) -> None:
+                 labels: Mapping[str, Sequence[str]] | None = None,
+                 always_hidden: Callable[[], Sequence[str]] = tuple) -> None:
         self.conn = conn
         self.settings = settings
         self.param_sets = param_sets
         self.labels = labels or {}
         self.measurements = 0  # EXPLAIN ANALYZE measurements of a query in one state (for the phase figures)
+        # indexes that exist but are in no state the reads are measured in (kept built for the write mix):
+        # every run drops them inside its rolled-back transaction, on both sides of a pair
+        self.always_hidden = always_hidden
+
+    def _hidden(self, hide: Sequence[str] = ()) -> list[str]:
+        return list(dict.fromkeys([*hide, *self.always_hidden()]))
 
     def time(self, stmt: Statement, hide: Sequence[str] = ()) -> QueryTiming:
         """Every parameter set, one run each, no warm-up: the buffers the objective needs.
@@ -127,7 +134,8 @@ class QueryTimer:
                 for i, params in enumerate(sets):
                     result = ParamSetResult(params, labels[i] if i < len(labels) else "declared")
                     m.sets.append(result)
-                    plan = resolve_partitions(self.conn, explain_once(self.conn, stmt, params, writes, hide_indexes=hide))
+                    plan = resolve_partitions(self.conn, explain_once(self.conn, stmt, params, writes,
+                                                                      hide_indexes=self._hidden(hide)))
                     result.timings_ms.append(plan.execution_ms or 0.0)
                     result.plan = plan
             except psycopg.errors.QueryCanceled:
@@ -224,7 +232,8 @@ class QueryTimer:
         """A timed run after which no run would be warmer (re-run while runs get warmer, a few times at most)."""
         previous: int | None = None
         for _ in range(MAX_WARM_RUNS):
-            plan = resolve_partitions(self.conn, explain_once(self.conn, stmt, params, writes, hide_indexes=hide))
+            plan = resolve_partitions(self.conn, explain_once(self.conn, stmt, params, writes,
+                                                              hide_indexes=self._hidden(hide)))
             if not still_warming(previous, plan.total_buffers.shared_read):
                 break
             previous = plan.total_buffers.shared_read
@@ -236,7 +245,7 @@ class QueryTimer:
         query = sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql)
         for params in self.param_sets[stmt.name]:
             with self.conn.transaction(force_rollback=True):
-                for name in hide:
+                for name in self._hidden(hide):
                     self.conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
                 row = self.conn.execute(query, dict(params), prepare=True).fetchone()
             if row is not None:

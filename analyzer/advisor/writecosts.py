@@ -18,14 +18,14 @@ to be DEFAULT_WRITE_SHARE of the operations, spread over the synthesized rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import psycopg
 
 from analyzer.advisor.builds import BuiltIndex
 from analyzer.advisor.candidates import IndexCandidate
-from analyzer.overhead import MixRun, measure_built_overhead, measure_built_runs, summarize_runs
+from analyzer.overhead import MixRun, measure_built_runs, summarize_runs
 from analyzer.report.model import AdvisorSummary, StatementOverhead, WriteOverhead
 from analyzer.workload import Workload
 from analyzer.writemix import WriteMix, build_write_mix
@@ -54,6 +54,8 @@ class MeasuredWriteCosts:
     # runs without the candidate, by (writes, indexes on their tables): candidates measured in the same state
     # share them (WAL repeats to the byte); the state changes when an index is chosen
     without_runs: dict[tuple[frozenset[str], frozenset[str]], MixRun] = field(default_factory=dict)
+    # built indexes outside the state measured (parked alternatives, parked write savers): hidden from every run
+    hidden: Callable[[], Sequence[str]] = tuple
 
     @property
     def read_share(self) -> float:
@@ -65,11 +67,16 @@ class MeasuredWriteCosts:
         mix = writes_touching(self.mix, cand.table)
         if not mix.statements:
             return None
-        key = (frozenset(st.group_name for st in mix.statements), _indexes_on(self.conn, mix.tables) - {built.name})
+        hidden = self.hidden()
+        writes = frozenset(st.group_name for st in mix.statements)
+        present = _indexes_on(self.conn, mix.tables) - (set(hidden) - {built.name})  # what the run with it sees
+        key = (writes, present - {built.name})
         cached = self.without_runs.get(key)
         runs = measure_built_runs(self.conn, mix, [built.name], built.build_ms, INDEX_REPETITIONS, self._warmup(mix),
-                                  without=[cached] if cached is not None else [])
+                                  without=[cached] if cached is not None else [], also_hidden=hidden)
         self.without_runs[key] = runs.without[0]
+        # the run with it is the state a pick makes: the next candidate measured there needs no run without
+        self.without_runs.setdefault((writes, present), runs.with_index[0])
         overhead = summarize_runs(runs, mix)
         return replace(overhead, statements=tuple(replace(s, can_gain=s.write in cand.writes)
                                                   for s in overhead.statements))
@@ -77,8 +84,9 @@ class MeasuredWriteCosts:
     def set_overhead(self, built: Sequence[BuiltIndex]) -> WriteOverhead | None:
         if not self.mix.statements or not built:
             return None
-        return measure_built_overhead(self.conn, self.mix, [b.name for b in built], sum(b.build_ms for b in built),
-                                      SET_REPETITIONS, self._warmup(self.mix))
+        return summarize_runs(measure_built_runs(
+            self.conn, self.mix, [b.name for b in built], sum(b.build_ms for b in built), SET_REPETITIONS,
+            self._warmup(self.mix), also_hidden=self.hidden()), self.mix)
 
     def _warmup(self, mix: WriteMix) -> int:
         """One untimed run the first time a set of tables is measured (pages left by the load settle), none after:

@@ -6,6 +6,12 @@ checks every table referencing tasks; without an index on the referencing column
 scans that table). Such candidates come from the writes (candidates.write_candidates); here
 each is measured on the write mix, the signed write term of the objective decides, and the
 winners join the set. The step runs after the greedy pass, on the set it chose.
+
+They are built before it, though, and stay built for the writes while the pass measures the
+reads without them (`pin_write_savers`): a parent delete whose foreign-key checks scan child
+tables can take seconds, and every write-mix run of the pass would pay it. Their decision
+comes after the pass, as before: parked (hidden from the writes too), each is measured in turn
+on the set chosen so far, with no second build.
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ from dataclasses import replace
 from typing import Any
 
 import pglast
+import psycopg
 
 from analyzer.advisor import netgain, objective
-from analyzer.advisor.builds import BuiltIndex
+from analyzer.advisor.builds import BuiltIndex, IndexBuilds
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.advisor.netgain import WriteGains
 from analyzer.advisor.regressions import REGRESSION_RATIO
@@ -80,7 +87,34 @@ def add_write_savers(sel: Selection, proofs: Sequence[Proof], costs: object, rep
     """Measure each write candidate the greedy pass left out on the write mix; keep those whose write
     gain plus what they change for the queries (in the same unit: weighted ms per query, netgain.py)
     clears the selection's threshold, and that make no query slower than the set without them.
-    Returns the reason line of each one kept."""
+    Every pin is released at the end. Returns the reason line of each one kept."""
+    sel.builds.parking = True  # undecided pins leave the writes' state: each is measured on the set so far
+    try:
+        return _decide_write_savers(sel, proofs, costs, reporter)
+    finally:
+        for name in sorted(sel.builds.pinned):
+            sel.builds.release(name)
+        sel.builds.parking = False
+
+
+def pin_write_savers(builds: IndexBuilds, proofs: Sequence[Proof], reporter: Reporter) -> None:
+    """Build every candidate proposed for a write, for the write mix of the pass (hidden from its reads)."""
+    todo = [p for p in proofs if p.cand.writes and p.failure is None and p.built_once is not None]
+    if not todo:
+        return
+    reporter.start("advisor: build the write savers for the writes", len(todo))
+    try:
+        for p in todo:
+            try:
+                builds.pin(p.cand)
+            except psycopg.Error:
+                pass  # it built once in its proof; the step after the pass builds it again or says why not
+            reporter.advance()
+    finally:
+        reporter.finish()
+
+
+def _decide_write_savers(sel: Selection, proofs: Sequence[Proof], costs: object, reporter: Reporter) -> dict[str, str]:
     if not isinstance(costs, WriteGains):
         return {}
     chosen = {p.cand.name for p in sel.chosen}
