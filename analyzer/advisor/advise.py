@@ -24,7 +24,7 @@ import psycopg
 from psycopg import sql
 
 from analyzer.advisor import objective
-from analyzer.advisor.builds import BuiltIndex, IndexBuilds
+from analyzer.advisor.builds import BuiltIndex, IndexBuilds, has_expression
 from analyzer.advisor.candidates import IndexCandidate, generate_candidates, write_candidates
 from analyzer.advisor.correlation import Correlations
 from analyzer.advisor.existing import review_existing_indexes
@@ -178,9 +178,9 @@ class _CountingBuilds(IndexBuilds):
 
     count = 0
 
-    def _create(self, cand: IndexCandidate) -> BuiltIndex:
+    def _create(self, cand: IndexCandidate, analyze: bool = True) -> BuiltIndex:
         self.count += 1
-        return super()._create(cand)
+        return super()._create(cand, analyze)
 
 
 MAINTENANCE_WORK_MEM_MB = 256  # at least this much for the builds (never less than the server's setting)
@@ -237,6 +237,8 @@ def _prove_each(
                 reporter.advance()
                 continue
             try:
+                if has_expression(cand) and cand.name not in builds.live:  # one ANALYZE per table, not per candidate
+                    builds.park_companions([c for c in candidates[number:] if c.table == cand.table and not c.extension])
                 proof.built = proof.built_once = builds.build(cand)
             except psycopg.Error as e:
                 proof.failure = f"build failed: {e.diag.message_primary or e}"
@@ -255,6 +257,7 @@ def _prove_each(
                 builds.drop(cand.name)
             reporter.advance()
     finally:
+        builds.drop_parked()  # companions whose own turn did not come (none, unless an error cut the loop)
         reporter.finish()
     return proofs
 

@@ -9,6 +9,7 @@ clear message, so a proof never queues behind a long transaction on a shared ser
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,11 @@ class BuiltIndex:
     table: str
     build_ms: float
     size_bytes: int
+
+
+def has_expression(cand: IndexCandidate) -> bool:
+    """Whether a key is an expression: the only keys that get statistics of their own."""
+    return any(k.strip().startswith("(") for k in cand.keys)
 
 
 class IndexBuilds:
@@ -58,6 +64,7 @@ class IndexBuilds:
         self.attempted: set[str] = set()  # also builds interrupted half-way: dropped IF EXISTS
         self.extensions_created: list[str] = []
         self.index_stats: dict[str, list[dict[str, Any]]] = {}  # expression statistics of earlier builds
+        self.unanalyzed: dict[str, str] = {}  # live expression indexes no ANALYZE has seen yet -> their table
 
     def ensure_extension(self, name: str) -> bool:
         """Create an extension a candidate needs (pg_trgm); False when it cannot be had."""
@@ -77,11 +84,24 @@ class IndexBuilds:
         """CREATE INDEX + ANALYZE of the table (expression indexes get their own statistics); an index
         pinned for the writes is already built: it is shown to the reads instead."""
         if cand.name in self.live:
+            if cand.name in self.unanalyzed:
+                self._expression_statistics(cand)
             self.shown.add(cand.name)
             return self.live[cand.name]
         built = self._create(cand)
         self.shown.add(cand.name)
         return built
+
+    def park_companions(self, cands: Sequence[IndexCandidate]) -> None:
+        """Park expression candidates on one table before the next build of one there, unanalyzed: that build's
+        ANALYZE (which reads every row) computes their statistics too, so each table is analyzed once, not once
+        per expression candidate."""
+        for cand in cands:
+            if cand.name not in self.live and has_expression(cand):
+                try:
+                    self._create(cand, analyze=False)
+                except psycopg.Error:
+                    continue  # it is built again in its own turn, which reports the failure as its own
 
     def pin(self, cand: IndexCandidate) -> BuiltIndex:
         """Build (or keep) `cand` for the write mix only: the reads do not see it until it is built again."""
@@ -114,7 +134,7 @@ class IndexBuilds:
         them likewise."""
         return [n for n in self.hidden_from_reads() if self.parking or n not in self.pinned]
 
-    def _create(self, cand: IndexCandidate) -> BuiltIndex:
+    def _create(self, cand: IndexCandidate, analyze: bool = True) -> BuiltIndex:
         name = cand.name
         self.attempted.add(name)
         self.conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT_MS)))
@@ -136,20 +156,26 @@ class IndexBuilds:
             self.conn.execute("RESET lock_timeout")
         built = BuiltIndex(name=name, table=cand.table, build_ms=build_ms, size_bytes=self._size(name))
         self.live[name] = built
-        if any(k.strip().startswith("(") for k in cand.keys):
+        if has_expression(cand):
             # only an expression key gets statistics of its own; a partial or plain GIN index gets none,
             # and with the pinned statistics target an ANALYZE reads every row of the table
-            self._expression_statistics(cand)
+            self.unanalyzed[name] = cand.table
+            if analyze:
+                self._expression_statistics(cand)
         return built
 
     def _expression_statistics(self, cand: IndexCandidate) -> None:
-        """ANALYZE for the first build; the same figures put back on a rebuild where the server can."""
+        """ANALYZE for the first build; the same figures put back on a rebuild where the server can.
+        One ANALYZE gives every expression index on the table its statistics (parked companions too)."""
         saved = self.index_stats.get(cand.name)
         if saved and restore_index_stats(self.conn, saved):
+            self.unanalyzed.pop(cand.name, None)
             return
         self.conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(cand.table)))
-        if can_restore(self.conn):
-            self.index_stats[cand.name] = read_index_stats(self.conn, cand.name)
+        for name in [n for n, t in self.unanalyzed.items() if t == cand.table and n in self.live]:
+            del self.unanalyzed[name]
+            if can_restore(self.conn):
+                self.index_stats[name] = read_index_stats(self.conn, name)
 
     def drop(self, name: str) -> None:
         """Drop the index; a pinned one stays built for the writes, hidden from the reads."""
@@ -159,6 +185,7 @@ class IndexBuilds:
         self._ensure_usable()
         self.conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name)))
         self.live.pop(name, None)
+        self.unanalyzed.pop(name, None)
         self.attempted.discard(name)
 
     def drop_indexes(self) -> None:

@@ -48,3 +48,27 @@ def test_a_rebuilt_expression_index_keeps_its_statistics(fresh_db: str) -> None:
 def can_restore_on(dsn: str) -> bool:
     with psycopg.connect(dsn) as conn:
         return can_restore(conn)
+
+
+def test_expression_candidates_of_one_table_share_one_analyze(fresh_db: str) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE notes (id int, title text, gone boolean)")
+        conn.execute("INSERT INTO notes SELECT g, 'Word' || (g % 90) || ' and ' || (g % 7), g % 3 = 0 "
+                     "FROM generate_series(1, 20000) g")
+        conn.execute("ANALYZE notes")
+        full = IndexCandidate("notes", ("(lower(title))",), "btree")
+        live = IndexCandidate("notes", ("(lower(title))",), "btree", where="NOT gone")
+        builds = IndexBuilds(conn, "test-expression-companions")
+        try:
+            before = _analyze_count(conn)
+            builds.park_companions([live])  # parked, unanalyzed, before the build of `full`
+            builds.build(full)
+            assert builds.hidden_from_reads() == [live.name]
+            builds.drop(full.name)
+            builds.build(live)  # its turn: built already, analyzed with `full`
+            companion = read_index_stats(conn, live.name)
+            analyzed = _analyze_count(conn)
+        finally:
+            builds.drop_indexes()
+    assert analyzed == before + 1
+    assert companion and companion[0]["n_distinct"] == 420  # 60 of the 90 words keep rows where NOT gone, x 7
