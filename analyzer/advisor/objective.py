@@ -87,6 +87,15 @@ def weighted_saving(after: Mapping[str, Measured], current: Mapping[str, Measure
     return saved / total if total else 0.0
 
 
+def weighted_net_saving(after: Mapping[str, Measured], current: Mapping[str, Measured],
+                        weights: Mapping[str, float]) -> float:
+    """`weighted_saving`, less what the queries `after` makes do more work on average: what adding an index
+    saves counts where it helps, and what it costs wherever it costs."""
+    total = sum(weights.values())
+    worse = sum(weights[n] * (work(t) - work(current[n])) for n, t in after.items() if work(t) > work(current[n]))
+    return weighted_saving(after, current, weights) - (worse / total if total else 0.0)
+
+
 def weighted_change(before: Mapping[str, Measured], after: Mapping[str, Measured],
                     weights: Mapping[str, float]) -> float:
     """How much W drops going from `before` to `after` over the queries in `after`, signed (< 0: it grows).

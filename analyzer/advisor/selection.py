@@ -146,9 +146,9 @@ class Selection:
             return
         measured = self.remeasure(list(p.after), p.cand.name)
         gained = {n: t for n, t in measured.items() if p.cand.name in t.index_names and t.error is None}
-        # signed: a query whose plan now takes the index and does more work counts against it (a backward
-        # scan of a time column for a LIMIT 1 per device, 30x the buffers of the chosen index it replaced)
-        saving = objective.weighted_change(self.current, gained, self.weights)
+        # a query whose plan now takes the index and does more work counts against it (a backward scan
+        # of a time column for a LIMIT 1 per device, 30x the buffers of the chosen index it replaced)
+        saving = objective.weighted_net_saving(gained, self.current, self.weights)
         if saving < threshold:
             self.builds.drop(p.cand.name)
             others = f"the {len(self.chosen)} indexes chosen before it" if self.chosen else "the existing indexes"
