@@ -125,9 +125,9 @@ def swap_pays_on_t(sel: Selection, old: Proof, new: Proof, before: Mapping[str, 
 
 
 def pick_on_t(sel: Selection, p: Proof, without: Mapping[str, QueryTiming],
-              kept: Mapping[str, QueryTiming]) -> tuple[float, float, float] | None:
+              kept: Mapping[str, QueryTiming]) -> tuple[float, float] | None:
     """What a chosen index adds on T with the rest of the set in place, in weighted ms per query: the read time
-    its users save (`without` it against `kept`), its signed write term and the threshold; None without write costs.
+    its users save (`without` it against `kept`) and its signed write term; None without write costs.
 
     Its proof alone saved far more (it was weighed so when it was considered); once later picks
     serve most of the same queries, what is left may no longer pay for its maintenance.
@@ -135,8 +135,7 @@ def pick_on_t(sel: Selection, p: Proof, without: Mapping[str, QueryTiming],
     gains = _gains(sel)
     if gains is None:
         return None
-    reads = netgain.read_change_ms(kept, without, sel.baseline, sel.weights)
-    return reads, _write_term(sel, p, gains), netgain.threshold_ms(sel.threshold(), sel.baseline, sel.weights)
+    return netgain.read_change_ms(kept, without, sel.baseline, sel.weights), _write_term(sel, p, gains)
 
 
 def _gains(sel: Selection) -> WriteGains | None:
@@ -196,7 +195,13 @@ def weigh_alternatives(sel: Selection, best: Proof, open_proofs: Sequence[Proof]
     compared = [best, *others]
     afters = netgain.same_work_same_time([p.after for p in compared])
     effects = [net_effect(sel, p, gains, after) for p, after in zip(compared, afters, strict=True)]
-    winner = max(effects, key=lambda e: (e.net_ms, sel.estimate(e.proof), e.proof.cand.name))
+    # nets closer than the threshold are equal on T (their read halves are timings): the one costing the
+    # writes least is taken (to the microsecond: a few bytes of WAL come and go), then the larger buffer
+    # saving, then the name
+    tie = netgain.threshold_ms(sel.threshold(), sel.baseline, sel.weights)
+    top = max(e.net_ms for e in effects)
+    winner = max((e for e in effects if e.net_ms >= top - tie),
+                 key=lambda e: (round(e.writes_ms, 3), sel.estimate(e.proof), e.proof.cand.name))
     served = helped_queries(sel, winner.proof)
     return Weighing(winner, tuple(e for e in effects if e is not winner and helped_queries(sel, e.proof) <= served))
 
