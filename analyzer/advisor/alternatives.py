@@ -16,7 +16,7 @@ figures.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,6 @@ from analyzer.advisor import netgain, objective
 from analyzer.advisor.builds import BuiltIndex
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.advisor.netgain import WriteGains
-from analyzer.advisor.timing import QueryTiming
 from analyzer.report.model import WriteOverhead
 
 if TYPE_CHECKING:  # selection imports this module for its pass
@@ -96,59 +95,14 @@ def rivals(sel: Selection, best: Proof, open_proofs: Sequence[Proof]) -> list[Pr
     return sorted(found, key=lambda p: (-sel.estimate(p), p.cand.name))[:MAX_RIVALS]
 
 
-def net_effect(sel: Selection, p: Proof, gains: WriteGains, after: Mapping[str, QueryTiming] | None = None) -> NetEffect:
-    """The candidate's effect on T now; `after` is its proof's figures as compared with its alternatives'."""
+def net_effect(sel: Selection, p: Proof, gains: WriteGains) -> NetEffect:
     started = time.perf_counter()
     overhead = _overhead(sel, p, sel.write_costs or gains)  # remembered: the pass reuses it
     sel.write_cost_s += time.perf_counter() - started
     sel.overheads[p.cand.name] = overhead
-    reads = netgain.read_saving_ms(p.after if after is None else after, sel.current, sel.baseline, sel.weights)
+    reads = netgain.read_saving_ms(p.after, sel.current, sel.baseline, sel.weights)
     writes = gains.write_gain(netgain.maintenance_from_wal(overhead)) if overhead is not None else 0.0
     return NetEffect(p, reads, writes, overhead.wal_ratio if overhead is not None else None)
-
-
-def swap_pays_on_t(sel: Selection, old: Proof, new: Proof, before: Mapping[str, QueryTiming],
-                   after: Mapping[str, QueryTiming]) -> bool:
-    """A swap the buffers favour, weighed on T: the read time it saves (`before`: with `old`, `after`: with `new`
-    in its place) and the difference of the two indexes' write terms must clear the threshold.
-
-    Buffers alone would swap a narrower index for a wider one the alternatives rejected on T (the
-    wider index serves a range 16 buffers where the narrower one needs 222, and costs every insert
-    twice the WAL).
-    """
-    gains = _gains(sel)
-    if gains is None:
-        return True
-    reads = netgain.read_change_ms(after, before, sel.baseline, sel.weights)
-    writes = _write_term(sel, new, gains) - _write_term(sel, old, gains)
-    return reads + writes >= netgain.threshold_ms(sel.threshold(), sel.baseline, sel.weights)
-
-
-def pick_on_t(sel: Selection, p: Proof, without: Mapping[str, QueryTiming],
-              kept: Mapping[str, QueryTiming]) -> tuple[float, float] | None:
-    """What a chosen index adds on T with the rest of the set in place, in weighted ms per query: the read time
-    its users save (`without` it against `kept`) and its signed write term; None without write costs.
-
-    Its proof alone saved far more (it was weighed so when it was considered); once later picks
-    serve most of the same queries, what is left may no longer pay for its maintenance.
-    """
-    gains = _gains(sel)
-    if gains is None:
-        return None
-    return netgain.read_change_ms(kept, without, sel.baseline, sel.weights), _write_term(sel, p, gains)
-
-
-def _gains(sel: Selection) -> WriteGains | None:
-    gains = sel.write_costs.costs if isinstance(sel.write_costs, RememberedWriteCosts) else sel.write_costs
-    return gains if isinstance(gains, WriteGains) else None
-
-
-def _write_term(sel: Selection, p: Proof, gains: WriteGains) -> float:
-    started = time.perf_counter()
-    overhead = _overhead(sel, p, sel.write_costs or gains)  # remembered when the pass or the weighing measured it
-    sel.write_cost_s += time.perf_counter() - started
-    sel.overheads.setdefault(p.cand.name, overhead)
-    return gains.write_gain(netgain.maintenance_from_wal(overhead)) if overhead is not None else 0.0
 
 
 def _overhead(sel: Selection, p: Proof, costs: WriteCosts | WriteGains) -> WriteOverhead | None:
@@ -187,16 +141,8 @@ def weigh_alternatives(sel: Selection, best: Proof, open_proofs: Sequence[Proof]
     others = rivals(sel, best, open_proofs)
     if not others or not isinstance(gains, WriteGains):
         return Weighing(None)
-    compared = [best, *others]
-    afters = netgain.same_work_same_time([p.after for p in compared])
-    effects = [net_effect(sel, p, gains, after) for p, after in zip(compared, afters, strict=True)]
-    # nets closer than the threshold are equal on T (their read halves are timings): the one costing the
-    # writes least is taken (to the microsecond: a few bytes of WAL come and go), then the larger buffer
-    # saving, then the name
-    tie = netgain.threshold_ms(sel.threshold(), sel.baseline, sel.weights)
-    top = max(e.net_ms for e in effects)
-    winner = max((e for e in effects if e.net_ms >= top - tie),
-                 key=lambda e: (round(e.writes_ms, 3), sel.estimate(e.proof), e.proof.cand.name))
+    effects = [net_effect(sel, p, gains) for p in [best, *others]]
+    winner = max(effects, key=lambda e: (e.net_ms, sel.estimate(e.proof), e.proof.cand.name))
     served = helped_queries(sel, winner.proof)
     return Weighing(winner, tuple(e for e in effects if e is not winner and helped_queries(sel, e.proof) <= served))
 

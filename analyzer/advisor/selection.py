@@ -16,17 +16,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from analyzer.advisor import objective
-from analyzer.advisor.alternatives import (
-    TERM,
-    RememberedWriteCosts,
-    pick_on_t,
-    settle_alternatives,
-    swap_pays_on_t,
-    weigh_alternatives,
-)
+from analyzer.advisor.alternatives import RememberedWriteCosts, settle_alternatives, weigh_alternatives
 from analyzer.advisor.builds import BuiltIndex, IndexBuilds
 from analyzer.advisor.candidates import IndexCandidate
-from analyzer.advisor.netgain import writes_text
 from analyzer.advisor.timing import QueryTimer, QueryTiming
 from analyzer.progress import Reporter
 from analyzer.report.model import WriteOverhead
@@ -146,17 +138,12 @@ class Selection:
             return
         measured = self.remeasure(list(p.after), p.cand.name)
         gained = {n: t for n, t in measured.items() if p.cand.name in t.index_names and t.error is None}
-        # a query whose plan now takes the index and does more work counts against it (a backward scan
-        # of a time column for a LIMIT 1 per device, 30x the buffers of the chosen index it replaced)
-        saving = objective.weighted_net_saving(gained, self.current, self.weights)
+        saving = self.saving(gained)
         if saving < threshold:
             self.builds.drop(p.cand.name)
             others = f"the {len(self.chosen)} indexes chosen before it" if self.chosen else "the existing indexes"
-            worse = [f"{n} {objective.ratio_text(self.current[n], t)}" for n, t in gained.items()
-                     if objective.work(t) > objective.work(self.current[n])]
             self.rejected[p.cand.name] = (f"adds only {objective.describe(saving)} once {others} exist, below the "
-                                          f"threshold of {objective.describe(threshold)} (measured"
-                                          + (f"; worse: {', '.join(worse)})" if worse else ")"))
+                                          f"threshold of {objective.describe(threshold)} (measured)")
             return
         self.current.update(gained)
         self.chosen.append(p)
@@ -173,34 +160,21 @@ class Selection:
     def prune(self) -> None:
         """Take each pick away in turn; an index whose loss stays below the threshold was made redundant by later picks.
 
-        The loss is the signed change of W over the queries that use it: a query one parameter set
-        of which does better without the index still counts its whole mean (a partial index that
-        takes the heavy user from 3,116 to 314 buffers and a typical one from 294 to 510 is not
-        redundant), and a query the index made worse counts against it. "Away" is a DROP INDEX
-        inside each run's rolled-back transaction: no rebuild when it stays.
+        "Away" is a DROP INDEX inside each run's rolled-back transaction: no rebuild when it stays.
         """
         for p in list(reversed(self.chosen)):
             users = [n for n, t in self.current.items() if p.cand.name in t.index_names]
             threshold = self.threshold()
             without = {n: self.without(n, p.cand.name) for n in users}
             kept = {n: self.current[n] for n in users}
-            loss = objective.weighted_change(without, kept, self.weights)  # what W grows by without it
-            # on T only a pick that costs the writes more than its users' reads save goes: the read half is
-            # timings, and one that costs the writes nothing cannot make T worse
-            on_t = pick_on_t(self, p, without, kept) if loss >= threshold else None
-            if loss < threshold or (on_t is not None and on_t[1] < 0 and on_t[0] + on_t[1] < 0):
+            loss = objective.weighted_saving(kept, without, self.weights)
+            if loss < threshold:
                 self.builds.drop(p.cand.name)
                 self.chosen.remove(p)
                 self.current.update(without)
                 self.rejected[p.cand.name] = (f"made redundant by later picks: without it the workload does only "
                                               f"{objective.describe(loss)} more, below the threshold of "
-                                              f"{objective.describe(threshold)} (measured)" if on_t is None else
-                                              f"no longer pays for its writes once later picks exist, on the objective "
-                                              f"{TERM}: without it "
-                                              f"the workload does {objective.describe(loss)} more, but the reads "
-                                              f"take only {on_t[0]:.3f} ms more and it {writes_text(on_t[1])}: "
-                                              f"net {on_t[0] + on_t[1]:.3f} ms of weighted time per query "
-                                              "(measured)")
+                                              f"{objective.describe(threshold)} (measured)")
             else:
                 self.marginal[p.cand.name] = loss
 
@@ -227,9 +201,9 @@ class Selection:
         before = {n: self.current[n] for n in affected}
         new.built = self.builds.build(new.cand)
         after = {n: self.timer.time(self.by_name[n], hide=[old.cand.name]) for n in affected}
-        gain = objective.weighted_change(before, after, self.weights)
-        if (gain >= self.threshold() and any(new.cand.name in t.index_names for t in after.values())
-                and swap_pays_on_t(self, old, new, before, after)):
+        total = sum(self.weights.values()) or 1.0
+        gain = sum(self.weights[n] * (objective.work(before[n]) - objective.work(after[n])) for n in affected) / total
+        if gain >= self.threshold() and any(new.cand.name in t.index_names for t in after.values()):
             self.builds.drop(old.cand.name)
             self.chosen[self.chosen.index(old)] = new
             self.marginal.pop(old.cand.name, None)
