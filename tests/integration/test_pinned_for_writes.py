@@ -16,7 +16,7 @@ from analyzer.advisor.timing import QueryTimer
 from analyzer.advisor.writecosts import MeasuredWriteCosts
 from analyzer.overhead import MixRun, OverheadRuns
 from analyzer.params import sample_param_sets
-from analyzer.workload import load_workload
+from analyzer.workload import Statement, load_workload
 from analyzer.writemix import build_write_mix
 
 WORKLOAD = """
@@ -51,15 +51,23 @@ def tables(fresh_db: str, tmp_path: Path) -> Iterator[tuple[psycopg.Connection, 
         yield conn, path
 
 
-def test_a_pinned_index_is_seen_by_the_writes_not_by_the_reads(tables: tuple[psycopg.Connection, Path]) -> None:
-    conn, path = tables
+def _measuring(conn: psycopg.Connection, path: Path, run_id: str,
+               ) -> tuple[Statement, IndexBuilds, QueryTimer, MeasuredWriteCosts]:
+    """The advisor's parts wired as advise() wires them: the timer and the write costs hide what builds hides."""
     workload = load_workload(path)
     stmt = workload.queries[0]
-    builds = IndexBuilds(conn, "test-pinned")
+    builds = IndexBuilds(conn, run_id)
     timer = QueryTimer(conn, workload.replay, {stmt.name: sample_param_sets(conn, stmt, 2, 1)},
                        always_hidden=builds.hidden_from_reads)
+    costs = MeasuredWriteCosts(conn, build_write_mix(conn, workload, {"child"}, 1), 1.0, 5.0,
+                               hidden=builds.hidden_from_writes)
+    return stmt, builds, timer, costs
+
+
+def test_a_pinned_index_is_seen_by_the_writes_not_by_the_reads(tables: tuple[psycopg.Connection, Path]) -> None:
+    conn, path = tables
+    stmt, builds, timer, costs = _measuring(conn, path, "test-pinned")
     cand = IndexCandidate("child", ("parent_id",), "btree")
-    costs = MeasuredWriteCosts(conn, build_write_mix(conn, workload, {"child"}, 1), 1.0, 5.0)
     try:
         pinned = builds.pin(cand)
         assert builds.hidden_from_reads() == [pinned.name]
@@ -94,9 +102,7 @@ def test_the_run_with_a_pick_stands_for_the_next_candidates_run_without(
         return real(*args, without=without, **kwargs)
 
     monkeypatch.setattr(writecosts, "measure_built_runs", recording)
-    workload = load_workload(path)
-    builds = IndexBuilds(conn, "test-pinned-reuse")
-    costs = MeasuredWriteCosts(conn, build_write_mix(conn, workload, {"child"}, 1), 1.0, 5.0)
+    _, builds, _, costs = _measuring(conn, path, "test-pinned-reuse")
     first = IndexCandidate("child", ("parent_id",), "btree")
     second = IndexCandidate("child", ("note",), "btree")
     try:
@@ -113,10 +119,7 @@ def test_the_run_with_a_pick_stands_for_the_next_candidates_run_without(
 
 def test_parked_pins_leave_the_write_mix(tables: tuple[psycopg.Connection, Path]) -> None:
     conn, path = tables
-    workload = load_workload(path)
-    builds = IndexBuilds(conn, "test-parked")
-    costs = MeasuredWriteCosts(conn, build_write_mix(conn, workload, {"child"}, 1), 1.0, 5.0,
-                               hidden=builds.hidden_from_writes)
+    _, builds, _, costs = _measuring(conn, path, "test-parked")
     saver = IndexCandidate("child", ("parent_id",), "btree")
     other = IndexCandidate("child", ("note",), "btree")
     try:
@@ -136,13 +139,7 @@ def test_parked_pins_leave_the_write_mix(tables: tuple[psycopg.Connection, Path]
 
 def test_a_parked_index_is_in_no_state_until_it_is_built(tables: tuple[psycopg.Connection, Path]) -> None:
     conn, path = tables
-    workload = load_workload(path)
-    stmt = workload.queries[0]
-    builds = IndexBuilds(conn, "test-parked-alternative")
-    timer = QueryTimer(conn, workload.replay, {stmt.name: sample_param_sets(conn, stmt, 2, 1)},
-                       always_hidden=builds.hidden_from_reads)
-    costs = MeasuredWriteCosts(conn, build_write_mix(conn, workload, {"child"}, 1), 1.0, 5.0,
-                               hidden=builds.hidden_from_writes)
+    stmt, builds, timer, costs = _measuring(conn, path, "test-parked-alternative")
     first = IndexCandidate("child", ("parent_id",), "btree")
     rival = IndexCandidate("child", ("parent_id", "id"), "btree")
     try:
