@@ -56,6 +56,11 @@ def helped(before: Measured, after: Measured) -> bool:
     return not regressed_sets(before, after)
 
 
+def same_work(a: Measured, b: Measured) -> bool:
+    """Neither does MIN_GAIN less work than the other: the objective sees no difference between them."""
+    return work(a) * MIN_GAIN > work(b) and work(b) * MIN_GAIN > work(a)
+
+
 def regressed_sets(before: Measured, after: Measured) -> list[int]:
     """Parameter sets whose work grows by more than WORST_REGRESSION, beyond a slack of SET_SLACK of the mean.
 
@@ -80,6 +85,26 @@ def weighted_saving(after: Mapping[str, Measured], current: Mapping[str, Measure
     total = sum(weights.values())
     saved = sum(weights[n] * (work(current[n]) - work(t)) for n, t in after.items() if helped(current[n], t))
     return saved / total if total else 0.0
+
+
+def weighted_net_saving(after: Mapping[str, Measured], current: Mapping[str, Measured],
+                        weights: Mapping[str, float]) -> float:
+    """`weighted_saving`, less what the queries in `after` do more on average: adding an index counts
+    what it saves where it helps, and what it costs wherever it costs."""
+    total = sum(weights.values())
+    worse = sum(weights[n] * (work(t) - work(current[n])) for n, t in after.items() if work(t) > work(current[n]))
+    return weighted_saving(after, current, weights) - (worse / total if total else 0.0)
+
+
+def weighted_change(before: Mapping[str, Measured], after: Mapping[str, Measured],
+                    weights: Mapping[str, float]) -> float:
+    """How much W drops going from `before` to `after` over the queries in `after`, signed (< 0: it grows).
+
+    Unlike `weighted_saving` nothing is left out: what taking an index away costs is the whole
+    change of every query it served, including one that some parameter sets would prefer without it.
+    """
+    total = sum(weights.values())
+    return sum(weights[n] * (work(before[n]) - work(t)) for n, t in after.items()) / total if total else 0.0
 
 
 def threshold(current_weighted: float) -> float:
