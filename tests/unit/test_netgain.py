@@ -66,3 +66,23 @@ def test_maintenance_is_charged_from_wal_and_a_write_the_index_serves_keeps_its_
     assert charged.time_ms_delta == pytest.approx(120.0 * 0.4)
     assert kept == purge
     assert netgain.writes_text(-0.0) == "saves the writes 0.000 ms"
+
+
+def test_a_states_read_time_is_the_mean_over_its_parameter_sets_capped_by_its_buffers() -> None:
+    """The median of all runs is the typical set's: an index that leaves the heavy tenant 55 ms of work is
+    not worth its median 0.1 ms; and no state counts more than its buffers at the rate before."""
+    before = QueryTiming(60.0, 3000, (60.0,), None, frozenset(), buffers_by_set=(3000, 3000, 3000),
+                         ms_by_set=(60.0, 60.0, 60.0))
+    heavy_left = QueryTiming(0.1, 5, (55.0, 0.1, 0.1), None, frozenset(), buffers_by_set=(2900, 5, 5),
+                             ms_by_set=(55.0, 0.1, 0.1))
+    assert netgain.estimated_ms(heavy_left, before) == pytest.approx(18.4)
+    noisy = QueryTiming(9.0, 5, (9.0,), None, frozenset(), buffers_by_set=(30, 30, 30), ms_by_set=(9.0, 9.0, 9.0))
+    assert netgain.estimated_ms(noisy, before) == pytest.approx(30 * 0.02)  # a slowed run: its buffers' worth
+
+
+def test_states_doing_the_same_work_share_the_lower_time() -> None:
+    a = {"q": QueryTiming(5.1, 1502, (5.1,), None, frozenset(), buffers_by_set=(1502,), ms_by_set=(5.1,))}
+    b = {"q": QueryTiming(6.5, 1479, (6.5,), None, frozenset(), buffers_by_set=(1479,), ms_by_set=(6.5,))}
+    c = {"q": QueryTiming(0.2, 16, (0.2,), None, frozenset(), buffers_by_set=(16,), ms_by_set=(0.2,))}
+    out = netgain.same_work_same_time([a, b, c])
+    assert [netgain.mean_ms(s["q"]) for s in out] == [5.1, 5.1, 0.2]
