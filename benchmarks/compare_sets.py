@@ -11,6 +11,7 @@ docs/advisor.md (and with --per-query each query's median):
     writes  = sum_w f_w t_w / sum_w f_w                      (ms per write, t_w per execution)
     both    = (sum_q w_q t_q + sum_w f_w t_w) / (sum w + sum f)
     WAL     = sum_w f_w wal_w / sum_w f_w                    (bytes per write)
+    buffers = sum_q w_q work_q / sum_q w_q                   (the advisor's objective W: repeats exactly)
 
     PYTHONPATH=$PWD python benchmarks/compare_sets.py workloads/event_log.yaml --scale 0.1 \\
         --set main=/tmp/main_el/indexes.sql --set issue14=/tmp/r14_el/indexes.sql
@@ -27,6 +28,7 @@ from typing import Any
 
 from psycopg import sql
 
+from analyzer.advisor import objective
 from analyzer.advisor.sqlfile import required_extensions
 from analyzer.advisor.timing import QueryTimer
 from analyzer.overhead import run_mix
@@ -89,12 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     base = {k: statistics.median(r[k] for r in results["no index"]) for k in results["no index"][0]}
     print(f"{args.workload.name} at scale {args.scale:g}, {args.rounds} rounds (medians)")
     print(f"{'set':<10} {'indexes':>7} {'reads ms':>10} {'writes ms':>10} {'both ms':>10} {'WAL B/write':>12} "
-          f"{'WAL added':>9} {'reads x':>8} {'both x':>7}")
+          f"{'WAL added':>9} {'reads x':>8} {'both x':>7} {'buffers':>9}")
     for name, _ in sets:
         fig = {k: statistics.median(r[k] for r in results[name]) for k in results[name][0]}
         print(f"{name:<10} {fig['indexes']:>7.0f} {fig['reads']:>10.3f} {fig['writes']:>10.3f} {fig['both']:>10.3f} "
               f"{fig['wal']:>12,.0f} {fig['wal'] / base['wal'] - 1:>+9.1%} {base['reads'] / fig['reads']:>7.1f}x "
-              f"{base['both'] / fig['both']:>6.1f}x")
+              f"{base['both'] / fig['both']:>6.1f}x {fig['buffers']:>9,.1f}")
     if args.per_query:
         _print_per_query(workload.queries, [name for name, _ in sets], results)
     return 0
@@ -112,11 +114,13 @@ def _print_per_query(queries: list[Any], names: list[str], results: dict[str, li
         print(f"{key[2:]:<35} {cells}")
 
 
-def _warm_median_ms(timer: QueryTimer, query: Any) -> float:
+def _warm_median_ms(timer: QueryTimer, query: Any) -> tuple[float, float]:
     """One run of every parameter set to warm the cache (the set's indexes were just built), then the
-    median of QUERY_RUNS more: the advisor's timer runs each set once, which is enough for buffers only."""
+    median of QUERY_RUNS more: the advisor's timer runs each set once, which is enough for buffers only.
+    Also the objective's work (mean buffers over the parameter sets), which repeats exactly."""
     timer.time(query)
-    return statistics.median(timer.time(query).median_ms for _ in range(QUERY_RUNS))
+    runs = [timer.time(query) for _ in range(QUERY_RUNS)]
+    return statistics.median(t.median_ms for t in runs), objective.work(runs[-1])
 
 
 def _measure(conn: object, workload: object, timer: QueryTimer, mix: object, runs: int) -> dict[str, float]:
@@ -124,9 +128,11 @@ def _measure(conn: object, workload: object, timer: QueryTimer, mix: object, run
     from analyzer.writemix import WriteMix
 
     assert isinstance(workload, Workload) and isinstance(mix, WriteMix)
-    reads = {q.name: _warm_median_ms(timer, q) for q in workload.queries}
+    measured = {q.name: _warm_median_ms(timer, q) for q in workload.queries}
+    reads = {name: ms for name, (ms, _) in measured.items()}
     read_weight = sum(q.weight for q in workload.queries)
     read_sum = sum(q.weight * reads[q.name] for q in workload.queries)
+    buffers = sum(q.weight * measured[q.name][1] for q in workload.queries) / read_weight
     mix_runs = [run_mix(conn, mix) for _ in range(runs)]  # type: ignore[arg-type]
     write_sum = wal_sum = 0.0
     write_weight = sum(mix.frequencies.values())
@@ -136,7 +142,7 @@ def _measure(conn: object, workload: object, timer: QueryTimer, mix: object, run
         per_write[f"w:{group}"] = statistics.median(r.per_write.get(group, (0.0, 0))[0] for r in mix_runs) / n
         write_sum += weight * per_write[f"w:{group}"]
         wal_sum += weight * statistics.median(r.per_write.get(group, (0.0, 0))[1] for r in mix_runs) / n
-    return {f"q:{name}": ms for name, ms in reads.items()} | per_write | {
+    return {f"q:{name}": ms for name, ms in reads.items()} | per_write | {"buffers": buffers} | {
         "reads": read_sum / read_weight,
         "writes": write_sum / write_weight if write_weight else 0.0,
         "both": (read_sum + write_sum) / (read_weight + write_weight),
