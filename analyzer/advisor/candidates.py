@@ -81,7 +81,7 @@ class IndexCandidate:
             table = table.strip("_")  # a long schema cut at its dot: `..._` then `_first` would read `__`
         name = f"pga_{table}_{first}_{digest}".lower()
         while len(name.encode()) > MAX_NAME_BYTES:  # letters beyond ASCII take more than a byte each
-            table, first = (table[:-1], first) if len(table) >= len(first) else (table, first[:-1])
+            table, first = (table[:-1].rstrip("_"), first) if len(table) >= len(first) else (table, first[:-1].rstrip("_"))
             name = f"pga_{table}_{first}_{digest}".lower()
         return name
 

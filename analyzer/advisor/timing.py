@@ -122,9 +122,9 @@ class QueryTimer:
 
         Buffers touched (hit + read) do not depend on what is cached, so a cold run counts the
         same work as a warm one; warm-up runs would only buy a better time, which the paired
-        confirmation of the final set measures anyway. `hide` are indexes (index keys, schema-qualified
-        outside public: catalog.index_key) dropped inside each
-        run's rolled-back transaction: the state without them, with no rebuild afterwards.
+        confirmation of the final set measures anyway. `hide` are indexes (index keys: schema-qualified
+        outside public, catalog.index_key) dropped inside each run's rolled-back transaction: the
+        state without them, with no rebuild afterwards.
         """
         writes = modifies_data(stmt)
         sets = [dict(p) for p in self.param_sets[stmt.name]]
