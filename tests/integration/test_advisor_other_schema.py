@@ -5,7 +5,8 @@ on a database whose search_path is `public` alone: the candidate must be on `app
 built, measured and dropped there, and indexes.sql must create it `ON app.orders` (in schema
 app) while indexes.down.sql drops it there again. With a `public.orders` of opposite data
 beside it, a query on `app.orders` gets its index on app's table and a query on the bare
-`orders` (public, by the search path) on public's.
+`orders` (public, by the search path) on public's. With --allow-writes, the write mix (declared
+or synthesized) runs on app.orders and prices the candidate.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg import sql
 
 from analyzer.cli import main
@@ -156,12 +158,14 @@ writes:
 """
 
 
-def test_the_write_costs_of_an_index_outside_public_are_measured(fresh_db: str, tmp_path: Path) -> None:
-    """The declared insert into app.orders maintains the candidate: the write mix (run with --allow-writes,
-    rolled back) must find it a write on the candidate's table and measure the WAL the index adds."""
+@pytest.mark.parametrize("writes", ["declared", "synthesized"])
+def test_the_write_costs_of_an_index_outside_public_are_measured(fresh_db: str, tmp_path: Path, writes: str) -> None:
+    """The declared insert into app.orders maintains the candidate, as do the writes synthesized for app.orders
+    when none is declared: the write mix (run with --allow-writes, rolled back) must find them writes on the
+    candidate's table and measure the WAL the index adds."""
     _prepare(fresh_db, APP_ORDERS)
     path = tmp_path / "workload.yaml"
-    path.write_text(textwrap.dedent(WORKLOAD) + textwrap.dedent(WRITES))
+    path.write_text(textwrap.dedent(WORKLOAD) + (textwrap.dedent(WRITES) if writes == "declared" else ""))
     out = tmp_path / "out"
     code = main(["advise", str(path), "--dsn", fresh_db, "--allow-ddl", "--allow-writes", "--out", str(out), "--quiet"])
     assert code == 0
@@ -170,7 +174,11 @@ def test_the_write_costs_of_an_index_outside_public_are_measured(fresh_db: str, 
     assert rec["table"] == "app.orders"
     overhead = rec["write_overhead"]
     assert overhead is not None and overhead["wal_bytes"] > 0, rec
-    assert [s["write"] for s in overhead["statements"]] == ["ingest"]
+    statements = [s["write"] for s in overhead["statements"]]
+    if writes == "declared":
+        assert statements == ["ingest"]
+    else:
+        assert "insert app.orders" in statements and "delete app.orders" in statements, statements
     assert _pga_indexes(fresh_db) == []
     with psycopg.connect(fresh_db) as conn:
         assert conn.execute("SELECT count(*) FROM app.orders").fetchone() == (50000,)
