@@ -148,6 +148,12 @@ def schema_and_name(key: str) -> tuple[str, str]:
     return (schema or DEFAULT_SCHEMA, name)
 
 
+def index_key(table: str, index: str) -> str:
+    """An index named like its table: bare in public, `schema.index` elsewhere (an index lives in its table's
+    schema). What the advisor passes around for the indexes it builds and hides."""
+    return table_key(schema_and_name(table)[0], index)
+
+
 def table_ident(key: str, relation: str | None = None) -> sql.Identifier:
     """A table (or, with `relation`, an index in the table's schema) as a qualified identifier."""
     from psycopg import sql

@@ -27,6 +27,7 @@ import psycopg
 from psycopg import sql
 
 from analyzer import sequence_journal
+from analyzer.catalog import table_ident, table_key
 from analyzer.errors import AnalyzerError
 from analyzer.report.model import StatementOverhead, WriteOverhead
 from analyzer.writemix import WriteMix, WriteStatement, build_write_mix
@@ -285,8 +286,8 @@ class _Probe:
         rows = self.conn.execute(
             "SELECT DISTINCT d.objid::regclass::text FROM pg_depend d JOIN pg_class s ON s.oid = d.objid "
             "WHERE s.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
-            "AND d.refobjid = ANY(SELECT to_regclass(quote_ident(t))::oid FROM unnest(%s::text[]) t) ORDER BY 1",
-            (tables,),
+            "AND d.refobjid = ANY(SELECT to_regclass(t)::oid FROM unnest(%s::text[]) t) ORDER BY 1",
+            (_regclasses(self.conn, tables),),
         ).fetchall()
         try:
             return _sequence_states(self.conn, [str(r[0]) for r in rows])
@@ -342,7 +343,7 @@ class _Probe:
                     # rows (PostgreSQL 14+), leaving dead line pointers that make the next run differ.
                     # FREEZE: otherwise every VACUUM freezes a few more pages (eagerly, on 18), and
                     # which pages the mix finds frozen changes its WAL; only the first one is costly.
-                    self.conn.execute(sql.SQL("VACUUM (FREEZE, INDEX_CLEANUP ON) {}").format(sql.Identifier(t)))
+                    self.conn.execute(sql.SQL("VACUUM (FREEZE, INDEX_CLEANUP ON) {}").format(table_ident(t)))
                 self._desummarize(before)
             except psycopg.errors.InsufficientPrivilege:
                 self.vacuum = False
@@ -419,9 +420,9 @@ def _run_mix_once(
 
 def _heap_blocks(conn: psycopg.Connection, tables: list[str]) -> dict[str, int]:
     rows = conn.execute(
-        "SELECT t, pg_relation_size(to_regclass(quote_ident(t))) / current_setting('block_size')::int "
-        "FROM unnest(%s::text[]) t WHERE to_regclass(quote_ident(t)) IS NOT NULL",
-        (tables,),
+        "SELECT k, pg_relation_size(to_regclass(r)) / current_setting('block_size')::int "
+        "FROM unnest(%s::text[], %s::text[]) x(k, r) WHERE to_regclass(r) IS NOT NULL",
+        (tables, _regclasses(conn, tables)),
     ).fetchall()
     return {str(r[0]): int(r[1]) for r in rows}
 
@@ -436,14 +437,16 @@ def _desummarize_brin_tails(conn: psycopg.Connection, blocks_before: dict[str, i
     Ranges that start past the heap's end are desummarized, as right after CREATE INDEX.
     """
     rows = conn.execute(
-        "SELECT c.relname, i.indexrelid::regclass::text, coalesce(("
+        "SELECT n.nspname, c.relname, i.indexrelid::regclass::text, coalesce(("
         "  SELECT split_part(o, '=', 2)::int FROM unnest(ic.reloptions) o WHERE o LIKE 'pages_per_range=%%'), 128) "
         "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
-        "JOIN pg_class c ON c.oid = i.indrelid WHERE am.amname = 'brin' AND c.relname = ANY(%s)",
-        (list(blocks_before),),
+        "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE am.amname = 'brin' AND i.indrelid = ANY(SELECT to_regclass(t)::oid FROM unnest(%s::text[]) t)",
+        (_regclasses(conn, list(blocks_before)),),
     ).fetchall()
-    after = _heap_blocks(conn, sorted({str(r[0]) for r in rows}))
-    for table, index, per_range in rows:
+    keyed = [(table_key(str(r[0]), str(r[1])), r[2], r[3]) for r in rows]
+    after = _heap_blocks(conn, sorted({k for k, _, _ in keyed}))
+    for table, index, per_range in keyed:
         start = -(-after.get(str(table), 0) // int(per_range)) * int(per_range)
         for block in range(start, blocks_before.get(str(table), 0) + int(per_range), int(per_range)):
             conn.execute("SELECT brin_desummarize_range(%s::regclass, %s)", (index, block))
@@ -483,8 +486,8 @@ def _insert_lsn(conn: psycopg.Connection) -> str:
 def _xact_updates(conn: psycopg.Connection, tables: list[str]) -> tuple[int, int]:
     row = conn.execute(
         "SELECT coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_hot_upd), 0) FROM pg_stat_xact_user_tables "
-        "WHERE relid = ANY(SELECT to_regclass(quote_ident(t))::oid FROM unnest(%s::text[]) t)",
-        (tables,),
+        "WHERE relid = ANY(SELECT to_regclass(t)::oid FROM unnest(%s::text[]) t)",
+        (_regclasses(conn, tables),),
     ).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
@@ -493,9 +496,9 @@ def _gin_indexes(conn: psycopg.Connection, tables: list[str]) -> list[str]:
     rows = conn.execute(
         "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
         "JOIN pg_am am ON am.oid = c.relam "
-        "WHERE am.amname = 'gin' AND i.indrelid = ANY(SELECT to_regclass(quote_ident(t))::oid FROM unnest(%s::text[]) t) "
+        "WHERE am.amname = 'gin' AND i.indrelid = ANY(SELECT to_regclass(t)::oid FROM unnest(%s::text[]) t) "
         "ORDER BY 1",
-        (tables,),
+        (_regclasses(conn, tables),),
     ).fetchall()
     return [str(r[0]) for r in rows]
 
@@ -503,6 +506,11 @@ def _gin_indexes(conn: psycopg.Connection, tables: list[str]) -> list[str]:
 def _relation_exists(conn: psycopg.Connection, name: str) -> bool:
     row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (_regclass_text(conn, name),)).fetchone()
     return bool(row and row[0])
+
+
+def _regclasses(conn: psycopg.Connection, tables: Sequence[str]) -> list[str]:
+    """Catalog keys (`orders`, `app.orders`) as regclass text, schema-qualified: the search path decides nothing."""
+    return [table_ident(t).as_string(conn) for t in tables]
 
 
 def _ident(name: str) -> sql.Identifier:
@@ -536,14 +544,16 @@ def _build(conn: psycopg.Connection, create_sql: str, name: str) -> IndexBuild:
 def _existing(conn: psycopg.Connection, name: str, build_ms: float) -> IndexBuild:
     """An index that exists now, described as one build of a measurement."""
     row = conn.execute(
-        "SELECT i.indrelid::regclass::text, am.amname, pg_relation_size(i.indexrelid) FROM pg_index i "
+        "SELECT tn.nspname, t.relname, am.amname, pg_relation_size(i.indexrelid) FROM pg_index i "
         "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+        "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace "
         "WHERE i.indexrelid = to_regclass(%s)",
         (_regclass_text(conn, name),),
     ).fetchone()
     if row is None:
         raise AnalyzerError(f"write overhead: index {name} does not exist")
-    return IndexBuild(name=name, table=str(row[0]), method=str(row[1]), build_ms=build_ms, size_bytes=int(row[2]))
+    return IndexBuild(name=name, table=table_key(str(row[0]), str(row[1])), method=str(row[2]), build_ms=build_ms,
+                      size_bytes=int(row[3]))
 
 
 def _drop(conn: psycopg.Connection, name: str) -> None:

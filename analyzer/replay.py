@@ -22,6 +22,7 @@ import pglast
 import psycopg
 from psycopg import pq, sql
 
+from analyzer.catalog import table_ident
 from analyzer.errors import QueryError, WorkloadError
 from analyzer.partitions import resolve_partitions
 from analyzer.plan import ExplainResult, parse_explain
@@ -264,12 +265,13 @@ def _top_up(conn: psycopg.Connection, stmt: Statement, m: Measurement, writes: b
 
 def explain_once(conn: psycopg.Connection, stmt: Statement, params: Mapping[str, Any], writes: bool, *,
                  timing: bool = True, hide_indexes: Sequence[str] = ()) -> ExplainResult:
-    """One EXPLAIN (ANALYZE, BUFFERS) run in a rolled-back transaction, without `hide_indexes`."""
+    """One EXPLAIN (ANALYZE, BUFFERS) run in a rolled-back transaction, without `hide_indexes` (index keys:
+    bare in public, `schema.index` elsewhere, as catalog.index_key names them)."""
     options = "ANALYZE, BUFFERS, FORMAT JSON" if timing else "ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON"
     query = sql.SQL("EXPLAIN (" + options + ") ") + sql.SQL(stmt.psycopg_sql)
     with conn.transaction(force_rollback=True):
-        for name in hide_indexes:
-            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        for key in hide_indexes:
+            conn.execute(sql.SQL("DROP INDEX {}").format(table_ident(key)))
         if not writes:
             conn.execute("SET TRANSACTION READ ONLY")
         row = conn.execute(query, dict(params), prepare=True).fetchone()  # extended protocol: one statement

@@ -26,7 +26,7 @@ import pglast
 import psycopg
 from psycopg import sql
 
-from analyzer.catalog import Catalog, Column, Table, read_catalog
+from analyzer.catalog import Catalog, Column, Table, read_catalog, table_ident
 from analyzer.errors import QueryError
 from analyzer.params import sample_param_sets
 from analyzer.sequence_journal import sequences_put_back
@@ -116,7 +116,7 @@ def build_write_mix(
     catalog = read_catalog(conn)
     wanted = set(tables) if tables is not None else set(workload.tables) or set(catalog.tables)
     declared: list[tuple[Statement, set[str]]] = [
-        (w, write_targets(w) | referencing_tables(catalog, write_targets(w))) for w in workload.writes
+        (w, write_targets(w, catalog) | referencing_tables(catalog, write_targets(w, catalog))) for w in workload.writes
     ]
     chosen = [(w, targets) for w, targets in declared if targets & wanted]
     statements: list[WriteStatement] = []
@@ -167,25 +167,28 @@ def referencing_tables(catalog: Catalog, targets: set[str]) -> set[str]:
     return found
 
 
-def write_targets(stmt: Statement) -> set[str]:
-    """The tables a write statement inserts into, updates or deletes from (data-modifying CTEs too)."""
+def write_targets(stmt: Statement, catalog: Catalog) -> set[str]:
+    """The tables a write statement inserts into, updates or deletes from (data-modifying CTEs too), as
+    catalog keys: `app.orders` as is, a bare name through the search path."""
     targets: set[str] = set()
     try:
         tree = pglast.parse_sql(stmt.positional_sql)
     except pglast.parser.ParseError:
         return targets
     for raw in tree:
-        _collect_targets(raw.stmt, targets)
+        _collect_targets(raw.stmt, catalog, targets)
     return targets
 
 
-def _collect_targets(node: Any, out: set[str]) -> None:
+def _collect_targets(node: Any, catalog: Catalog, out: set[str]) -> None:
+    from analyzer.advisor.sqlshape import relation_key
+
     relation = getattr(node, "relation", None)
     if type(node).__name__ in ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt") and relation is not None:
-        out.add(relation.relname)
+        out.add(relation_key(relation, catalog))
     with_clause = getattr(node, "withClause", None)
     for cte in (with_clause.ctes or ()) if with_clause is not None else ():
-        _collect_targets(cte.ctequery, out)
+        _collect_targets(cte.ctequery, catalog, out)
 
 
 def _declared_statements(
@@ -198,7 +201,7 @@ def _declared_statements(
     for w in writes:
         count = w.calls or max(1, round(DECLARED_EXECUTIONS * w.weight / total))
         param_sets = sample_param_sets(conn, w, count, seed) if w.params else [{}]
-        targets = write_targets(w)
+        targets = write_targets(w, catalog)
         touched = frozenset(targets | referencing_tables(catalog, targets))
         table = min(targets) if targets else "?"
         steps = w.steps or (w,)
@@ -398,11 +401,11 @@ def _sample_keys(
     key_expr = sql.SQL("ctid::text") if key == "ctid" else sql.Identifier(key)
     rows = conn.execute(
         sql.SQL("SELECT {k} FROM {t} TABLESAMPLE BERNOULLI ({p}) REPEATABLE ({s})").format(
-            k=key_expr, t=sql.Identifier(table.name), p=sql.Literal(percent), s=sql.Literal(seed)
+            k=key_expr, t=table_ident(table.name), p=sql.Literal(percent), s=sql.Literal(seed)
         )
     ).fetchall()
     if len(rows) < n and percent < 100:
-        rows = conn.execute(sql.SQL("SELECT {k} FROM {t}").format(k=key_expr, t=sql.Identifier(table.name))).fetchall()
+        rows = conn.execute(sql.SQL("SELECT {k} FROM {t}").format(k=key_expr, t=table_ident(table.name))).fetchall()
     keys = [r[0] for r in rows]
     picked = rng.permutation(len(keys))[:n]
     return [keys[i] for i in picked]
@@ -454,11 +457,11 @@ def _insert_copies(table: Table, key: str, keys: list[Any]) -> WriteStatement:
     column_list = sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
     inner = sql.SQL("SELECT {vals} FROM {t} WHERE {match}").format(
         vals=sql.SQL(", ").join(sql.SQL("{} AS {}").format(v, sql.Identifier(c.name)) for v, c in zip(values, cols)),
-        t=sql.Identifier(table.name), match=_key_match(key),
+        t=table_ident(table.name), match=_key_match(key),
     )
     not_null = sql.SQL(" AND ").join(sql.SQL("s.{} IS NOT NULL").format(sql.Identifier(c)) for c in sorted(shifted))
     stmt = sql.SQL("INSERT INTO {t} ({cols}) SELECT {cols} FROM ({inner}) s{where}{conflict}").format(
-        t=sql.Identifier(table.name), cols=column_list, inner=inner,
+        t=table_ident(table.name), cols=column_list, inner=inner,
         where=sql.SQL(" WHERE ") + not_null if shifted else sql.SQL(""),
         conflict=sql.SQL(" ON CONFLICT DO NOTHING") if shifted else sql.SQL(""),
     )
@@ -472,7 +475,7 @@ def _fresh_value(table: Table, name: str) -> sql.Composable | None:
         return None
     if col.type in ("integer", "bigint", "smallint"):
         return sql.SQL("(SELECT max({c}) FROM {t}) + row_number() OVER ()").format(
-            c=sql.Identifier(name), t=sql.Identifier(table.name)
+            c=sql.Identifier(name), t=table_ident(table.name)
         )
     if col.type == "uuid":
         return sql.SQL("gen_random_uuid()")
@@ -485,7 +488,7 @@ def _update_to_other_values(
     """Give each target row the value of another sampled row whose value differs (a real change)."""
     rows = conn.execute(
         sql.SQL("SELECT {k}, {c}::text FROM {t} WHERE {k} = ANY(%s)").format(
-            k=sql.Identifier(key), c=sql.Identifier(column), t=sql.Identifier(table.name)
+            k=sql.Identifier(key), c=sql.Identifier(column), t=table_ident(table.name)
         ),
         (pool,),
     ).fetchall()
@@ -508,7 +511,7 @@ def _update_to_other_values(
         pairs.append((k, donors[int(rng.integers(len(donors)))]))
     stmt = sql.SQL(
         "UPDATE {t} AS x SET {c} = d.{c} FROM unnest(%s, %s) AS u(k, dk) JOIN {t} AS d ON d.{k} = u.dk WHERE x.{k} = u.k"
-    ).format(t=sql.Identifier(table.name), c=sql.Identifier(column), k=sql.Identifier(key))
+    ).format(t=table_ident(table.name), c=sql.Identifier(column), k=sql.Identifier(key))
     return WriteStatement(
         f"update {table.name}.{column}", table.name, stmt, ([p[0] for p in pairs], [p[1] for p in pairs]),
         operations=len(pairs),
@@ -516,7 +519,7 @@ def _update_to_other_values(
 
 
 def _delete(table: Table, key: str, keys: list[Any]) -> WriteStatement:
-    stmt = sql.SQL("DELETE FROM {t} WHERE {match}").format(t=sql.Identifier(table.name), match=_key_match(key))
+    stmt = sql.SQL("DELETE FROM {t} WHERE {match}").format(t=table_ident(table.name), match=_key_match(key))
     return WriteStatement(f"delete {table.name}", table.name, stmt, (keys,), operations=len(keys))
 
 

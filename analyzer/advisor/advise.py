@@ -364,7 +364,7 @@ def _measure_set(
         for number, q in enumerate(queries, 1):
             if names and set(names) & timer.planned_indexes(q):
                 reporter.detail(f"advisor: timing {number}/{len(queries)} {q.name} with the {len(chosen)} chosen indexes")
-                paired = timer.paired(q, names, reference=baseline[q.name])
+                paired = timer.paired(q, [p.cand.key for p in chosen], reference=baseline[q.name])
                 if paired.before.error is None and paired.after.error is None and not paired.before.timed_out:
                     before[q.name], after[q.name] = paired.before, paired.after
                 else:

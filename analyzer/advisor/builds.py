@@ -18,6 +18,7 @@ from psycopg import pq, sql
 
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.advisor.indexstats import can_restore, read_index_stats, restore_index_stats
+from analyzer.catalog import index_key, table_ident
 from analyzer.errors import TargetError
 from analyzer.targets import same_conninfo
 
@@ -33,6 +34,11 @@ class BuiltIndex:
     table: str
     build_ms: float
     size_bytes: int
+
+    @property
+    def key(self) -> str:
+        """Schema-qualified outside public (catalog.index_key): what a DROP of it, in any run, names."""
+        return index_key(self.table, self.name)
 
 
 def has_expression(cand: IndexCandidate) -> bool:
@@ -61,7 +67,7 @@ class IndexBuilds:
         self.pinned: set[str] = set()  # kept built for the write mix (write savers awaiting their decision)
         self.shown: set[str] = set()  # live indexes in the state the reads are measured in
         self.parking = False
-        self.attempted: set[str] = set()  # also builds interrupted half-way: dropped IF EXISTS
+        self.attempted: dict[str, str] = {}  # name -> table, also builds interrupted half-way: dropped IF EXISTS
         self.extensions_created: list[str] = []
         self.index_stats: dict[str, list[dict[str, Any]]] = {}  # expression statistics of earlier builds
         self.unanalyzed: dict[str, str] = {}  # live expression indexes no ANALYZE has seen yet -> their table
@@ -125,27 +131,28 @@ class IndexBuilds:
             self.drop(name)
 
     def hidden_from_reads(self) -> list[str]:
-        """Built indexes outside the reads' state (pinned ones): every query measurement drops them in its
-        rolled-back transaction."""
-        return sorted(n for n in self.live if n not in self.shown)
+        """Built indexes outside the reads' state (pinned ones), as index keys (schema-qualified outside
+        public): every query measurement drops them in its rolled-back transaction."""
+        return [self.live[n].key for n in sorted(self.live) if n not in self.shown]
 
     def hidden_from_writes(self) -> list[str]:
-        """Parked indexes, and pinned ones outside the reads' state while `parking`: every write-mix run drops
-        them likewise."""
-        return [n for n in self.hidden_from_reads() if self.parking or n not in self.pinned]
+        """Parked indexes, and pinned ones outside the reads' state while `parking`, as index keys: every
+        write-mix run drops them likewise."""
+        return [self.live[n].key for n in sorted(self.live)
+                if n not in self.shown and (self.parking or n not in self.pinned)]
 
     def _create(self, cand: IndexCandidate, analyze: bool = True) -> BuiltIndex:
         name = cand.name
-        self.attempted.add(name)
+        self.attempted[name] = cand.table
         self.conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT_MS)))
         try:
             # build and tag in one transaction: a run killed in between leaves no untagged index
             with self.conn.transaction():
                 started = time.perf_counter()
-                self.conn.execute(cand.ddl(name))
+                self.conn.execute(cand.statement(name))
                 build_ms = (time.perf_counter() - started) * 1000
                 self.conn.execute(sql.SQL("COMMENT ON INDEX {} IS {}").format(
-                    sql.Identifier(name), sql.Literal(TAG_PREFIX + self.run_id)))
+                    table_ident(cand.table, name), sql.Literal(TAG_PREFIX + self.run_id)))
         except psycopg.errors.LockNotAvailable:
             raise TargetError(
                 f"building {name} on {cand.table} waited more than {LOCK_TIMEOUT_MS / 1000:g}s for a lock "
@@ -154,7 +161,7 @@ class IndexBuilds:
         finally:
             self._ensure_usable()
             self.conn.execute("RESET lock_timeout")
-        built = BuiltIndex(name=name, table=cand.table, build_ms=build_ms, size_bytes=self._size(name))
+        built = BuiltIndex(name=name, table=cand.table, build_ms=build_ms, size_bytes=self._size(cand.table, name))
         self.live[name] = built
         if has_expression(cand):
             # only an expression key gets statistics of its own; a partial or plain GIN index gets none,
@@ -171,11 +178,11 @@ class IndexBuilds:
         if saved and restore_index_stats(self.conn, saved):
             self.unanalyzed.pop(cand.name, None)
             return
-        self.conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(cand.table)))
+        self.conn.execute(sql.SQL("ANALYZE {}").format(table_ident(cand.table)))
         for name in [n for n, t in self.unanalyzed.items() if t == cand.table and n in self.live]:
             del self.unanalyzed[name]
             if can_restore(self.conn):
-                self.index_stats[name] = read_index_stats(self.conn, name)
+                self.index_stats[name] = read_index_stats(self.conn, index_key(cand.table, name))
 
     def drop(self, name: str) -> None:
         """Drop the index; a pinned one stays built for the writes, hidden from the reads."""
@@ -183,17 +190,19 @@ class IndexBuilds:
         if name in self.pinned and name in self.live:
             return
         self._ensure_usable()
-        self.conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name)))
+        table = self.live[name].table if name in self.live else self.attempted.get(name)
+        if table is not None:  # else this run created nothing of that name (or dropped it already)
+            self.conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(table_ident(table, name)))
         self.live.pop(name, None)
         self.unanalyzed.pop(name, None)
-        self.attempted.discard(name)
+        self.attempted.pop(name, None)
 
     def drop_indexes(self) -> None:
         """Drop every index this run created (also half-built ones); used in `finally` blocks."""
         self._ensure_usable()
         self.pinned.clear()
         self.parking = False
-        for name in list(self.live) + list(self.attempted):
+        for name in dict.fromkeys([*self.live, *self.attempted]):
             self.drop(name)
 
     def drop_extensions(self) -> None:
@@ -221,6 +230,7 @@ class IndexBuilds:
         self.conn.close()
         self.conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
 
-    def _size(self, name: str) -> int:
-        row = self.conn.execute("SELECT pg_relation_size(to_regclass(%s))", (name,)).fetchone()
+    def _size(self, table: str, name: str) -> int:
+        row = self.conn.execute("SELECT pg_relation_size(to_regclass(%s))",
+                                (table_ident(table, name).as_string(self.conn),)).fetchone()
         return int(row[0]) if row and row[0] is not None else 0

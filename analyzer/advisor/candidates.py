@@ -22,12 +22,13 @@ from dataclasses import dataclass, field, replace
 from psycopg import sql
 
 from analyzer.advisor.sqlshape import Predicate, TableAccess
-from analyzer.catalog import Catalog
+from analyzer.catalog import DEFAULT_SCHEMA, Catalog, index_key, schema_and_name, table_ident
 
 PARTIAL_MAX_FRACTION = 0.35  # a partial index pays off when its predicate keeps at most this much
 SPARSE_NULL_FRACTION = 0.5  # a join column that is mostly NULL gets `WHERE col IS NOT NULL`
 MAX_INCLUDE = 3
 BRIN_MIN_CORRELATION = 0.9  # |pg_stats.correlation| at least this: the column follows the physical order
+MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: a longer name would be truncated by the server
 
 Fraction = Callable[[str, str], float]  # (table, predicate SQL) -> fraction of rows it keeps
 Distinct = Callable[[str, str], float]  # (table, column) -> distinct values (estimate)
@@ -66,29 +67,60 @@ class IndexCandidate:
 
     @property
     def name(self) -> str:
-        """A stable, recognizable name: pga_<table>_<first key>_<hash>, lowercase.
+        """A stable, recognizable name: pga_<table>_<first key>_<hash>, lowercase, at most 63 bytes.
 
         Lowercase because PostgreSQL folds unquoted names: `..._DESC_...` would be created as
-        `..._desc_...` and then not be found under the name the tool remembers.
+        `..._desc_...` and then not be found under the name the tool remembers. The table part is
+        the catalog key with its dot made an underscore (`app.orders` -> `app_orders`): the index
+        is created in its table's schema, and its name carries no schema.
         """
         digest = hashlib.sha1(self.signature.encode()).hexdigest()[:8]
         first = "".join(ch if ch.isalnum() else "_" for ch in self.keys[0].strip("()"))[:20].strip("_")
         table = "".join(ch if ch.isalnum() else "_" for ch in self.table[:20])
-        return f"pga_{table}_{first}_{digest}".lower()
+        if "." in self.table:
+            table = table.strip("_")  # a long schema cut at its dot: `..._` then `_first` would read `__`
+        name = f"pga_{table}_{first}_{digest}".lower()
+        while len(name.encode()) > MAX_NAME_BYTES:  # letters beyond ASCII take more than a byte each
+            table, first = (table[:-1].rstrip("_"), first) if len(table) >= len(first) else (table, first[:-1].rstrip("_"))
+            name = f"pga_{table}_{first}_{digest}".lower()
+        return name
+
+    @property
+    def key(self) -> str:
+        """The index as the catalog keys relations: bare in public, `schema.name` in its table's schema."""
+        return index_key(self.table, self.name)
 
     def ddl(self, name: str | None = None, concurrently: bool = False) -> str:
-        """CREATE INDEX; the index and table names go through psycopg.sql.Identifier when they need quoting."""
-        keys = ", ".join(f"{k} {self.opclass}" if self.opclass else k for k in self.keys)
+        """CREATE INDEX as the report and indexes.sql show it: the table as its key reads (`orders`,
+        `app.orders`), names quoted where PostgreSQL would not read them back unchanged."""
         text = (f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}{_identifier(name or self.name)} "
-                f"ON {_identifier(self.table)}")
-        if self.method != "btree":
-            text += f" USING {self.method}"
+                f"ON {sql_name(self.table)}")
+        return text + self._definition()
+
+    def statement(self, name: str | None = None) -> sql.Composed:
+        """CREATE INDEX to send to the server: the table schema-qualified (public too), so the search
+        path decides nothing; the index is created in the table's schema."""
+        return sql.SQL("CREATE INDEX {} ON {}").format(
+            sql.Identifier(name or self.name), table_ident(self.table)) + sql.SQL(self._definition())
+
+    def _definition(self) -> str:
+        """What follows the table: method, keys, INCLUDE, WHERE (SQL text as the queries write it)."""
+        keys = ", ".join(f"{k} {self.opclass}" if self.opclass else k for k in self.keys)
+        text = f" USING {self.method}" if self.method != "btree" else ""
         text += f" ({keys})"
         if self.include:
             text += f" INCLUDE ({', '.join(self.include)})"
         if self.where:
             text += f" WHERE {self.where}"
         return text
+
+
+def sql_name(key: str, relation: str | None = None) -> str:
+    """A table key (or, with `relation`, a relation in that table's schema) as SQL text: bare in public as
+    today's reports and migrations read (`orders`), `schema.name` elsewhere (`app.orders`)."""
+    schema, name = schema_and_name(key)
+    name = relation if relation is not None else name
+    return _identifier(name) if schema == DEFAULT_SCHEMA else f"{_identifier(schema)}.{_identifier(name)}"
 
 
 def _identifier(name: str) -> str:

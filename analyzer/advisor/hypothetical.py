@@ -43,7 +43,8 @@ def screen_hypothetically(
             out.append(_recommendation(cand, f"unproven (DDL not allowed here, and HypoPG cannot model "
                                              f"{cand.method}): {cand.reason}"))
             continue
-        row = conn.execute("SELECT indexname FROM hypopg_create_index(%s)", (cand.ddl(),)).fetchone()
+        row = conn.execute("SELECT indexname FROM hypopg_create_index(%s)",
+                           (cand.statement().as_string(conn),)).fetchone()
         hypo_name = str(row[0]) if row else ""
         try:
             helped = []

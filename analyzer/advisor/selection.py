@@ -154,14 +154,14 @@ class Selection:
         self.current.update(gained)
         self.chosen.append(p)
 
-    def without(self, query: str, index: str) -> QueryTiming:
+    def without(self, query: str, index: IndexCandidate) -> QueryTiming:
         """The query measured with `index` hidden; the first replay's figures when no other chosen index is then
         planned (the planner sees what it saw then: the same plan, the same buffers), with no run at all."""
         q = self.by_name[query]
-        others = {c.cand.name for c in self.chosen} - {index}
-        if not self.timer.planned_indexes(q, hide=[index]) & others:
+        others = {c.cand.name for c in self.chosen} - {index.name}
+        if not self.timer.planned_indexes(q, hide=[index.key]) & others:
             return self.baseline[query]
-        return self.timer.time(q, hide=[index])
+        return self.timer.time(q, hide=[index.key])
 
     def prune(self) -> None:
         """Take each pick away in turn; an index whose loss stays below the threshold was made redundant by later picks.
@@ -175,7 +175,7 @@ class Selection:
         for p in list(reversed(self.chosen)):
             users = [n for n, t in self.current.items() if p.cand.name in t.index_names]
             threshold = self.threshold()
-            without = {n: self.without(n, p.cand.name) for n in users}
+            without = {n: self.without(n, p.cand) for n in users}
             kept = {n: self.current[n] for n in users}
             loss = objective.weighted_change(without, kept, self.weights)  # what W grows by without it
             if loss < threshold:
@@ -213,7 +213,7 @@ class Selection:
         affected = list(dict.fromkeys(users))
         before = {n: self.current[n] for n in affected}
         new.built = self.builds.build(new.cand)
-        after = {n: self.timer.time(self.by_name[n], hide=[old.cand.name]) for n in affected}
+        after = {n: self.timer.time(self.by_name[n], hide=[old.cand.key]) for n in affected}
         gain = objective.weighted_change(before, after, self.weights)
         if gain >= self.threshold() and any(new.cand.name in t.index_names for t in after.values()):
             self.builds.drop(old.cand.name)

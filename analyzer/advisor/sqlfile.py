@@ -2,6 +2,8 @@
 
 `CREATE INDEX CONCURRENTLY IF NOT EXISTS` so applying it does not block writes on a live
 table, each with a comment block of what was measured; the down file drops them again.
+Tables outside public are schema-qualified (`ON app.orders`), and so are their indexes in
+the down file; public ones read bare, as the report shows them.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from analyzer.advisor.candidates import sql_name
 from analyzer.report.model import Recommendation
 
 # operator classes that come from an extension, not the core server
@@ -54,7 +57,8 @@ def render_indexes_sql(recommendations: Sequence[Recommendation], workload: str)
 def render_indexes_down_sql(recommendations: Sequence[Recommendation], workload: str) -> str:
     chosen = [r for r in recommendations if r.chosen]
     lines = [f"-- Reverts indexes.sql of workload {workload}.", ""]
-    lines += [f"DROP INDEX CONCURRENTLY IF EXISTS {r.name};" for r in reversed(chosen)]
+    # an index lives in its table's schema: `app.pga_...` where the table is not in public
+    lines += [f"DROP INDEX CONCURRENTLY IF EXISTS {sql_name(r.table, r.name)};" for r in reversed(chosen)]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -18,7 +18,7 @@ from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType, NullTestType, SortByDir
 from pglast.stream import RawStream
 
-from analyzer.catalog import Catalog
+from analyzer.catalog import Catalog, table_key
 
 RANGE_OPS = {"<", ">", "<=", ">="}
 
@@ -71,8 +71,8 @@ def _walk_statement(node: Any, catalog: Catalog, outer: list[dict[str, str]], ou
         _walk_select(node, catalog, outer, out)
     elif isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)):
         rel: Any = node.relation
-        scope: dict[str, str] = {str(rel.alias.aliasname if rel.alias else rel.relname): str(rel.relname)}
-        access = TableAccess(table=str(rel.relname), alias=next(iter(scope)))
+        scope: dict[str, str] = {str(rel.alias.aliasname if rel.alias else rel.relname): relation_key(rel, catalog)}
+        access = TableAccess(table=relation_key(rel, catalog), alias=next(iter(scope)))
         out.append(access)
         if node.whereClause is not None:
             _collect_predicates(node.whereClause, [scope] + outer, catalog, {access.alias: access}, out)
@@ -121,7 +121,7 @@ def _collect_from(item: Any, scope: dict[str, str], joins: list[Any], catalog: C
                   outer: list[dict[str, str]], out: list[TableAccess]) -> None:
     if isinstance(item, ast.RangeVar):
         alias = str(item.alias.aliasname if item.alias else item.relname)
-        scope[alias] = str(item.relname)
+        scope[alias] = relation_key(item, catalog)
     elif isinstance(item, ast.JoinExpr):
         _collect_from(item.larg, scope, joins, catalog, outer, out)
         _collect_from(item.rarg, scope, joins, catalog, outer, out)
@@ -129,6 +129,16 @@ def _collect_from(item: Any, scope: dict[str, str], joins: list[Any], catalog: C
             joins.append(item.quals)
     elif isinstance(item, ast.RangeSubselect):
         _walk_statement(item.subquery, catalog, [scope] + outer, out)
+
+
+def relation_key(rel: ast.RangeVar, catalog: Catalog) -> str:
+    """The catalog key of a table as the statement names it: `schema.table` as is, a bare name through
+    the search path; a name the catalog lacks (a CTE's) as written."""
+    written = f"{rel.schemaname}.{rel.relname}" if rel.schemaname else str(rel.relname)
+    found = catalog.resolve(written)
+    if found is not None:
+        return found
+    return table_key(str(rel.schemaname), str(rel.relname)) if rel.schemaname else str(rel.relname)
 
 
 def _walk_sublinks(node: Any, catalog: Catalog, scopes: list[dict[str, str]], out: list[TableAccess],

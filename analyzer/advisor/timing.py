@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import pq, sql
 
+from analyzer.catalog import table_ident
 from analyzer.partitions import resolve_partitions
 from analyzer.plan import ExplainResult, parse_explain
 from analyzer.replay import Measurement, ParamSetResult, explain_once, modifies_data, still_warming
@@ -121,8 +122,9 @@ class QueryTimer:
 
         Buffers touched (hit + read) do not depend on what is cached, so a cold run counts the
         same work as a warm one; warm-up runs would only buy a better time, which the paired
-        confirmation of the final set measures anyway. `hide` are indexes dropped inside each
-        run's rolled-back transaction: the state without them, with no rebuild afterwards.
+        confirmation of the final set measures anyway. `hide` are indexes (index keys: schema-qualified
+        outside public, catalog.index_key) dropped inside each run's rolled-back transaction: the
+        state without them, with no rebuild afterwards.
         """
         writes = modifies_data(stmt)
         sets = [dict(p) for p in self.param_sets[stmt.name]]
@@ -245,8 +247,8 @@ class QueryTimer:
         query = sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql)
         for params in self.param_sets[stmt.name]:
             with self.conn.transaction(force_rollback=True):
-                for name in self._hidden(hide):
-                    self.conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+                for key in self._hidden(hide):
+                    self.conn.execute(sql.SQL("DROP INDEX {}").format(table_ident(key)))
                 row = self.conn.execute(query, dict(params), prepare=True).fetchone()
             if row is not None:
                 names |= resolve_partitions(self.conn, parse_explain(row[0])).index_names

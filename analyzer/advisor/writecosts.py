@@ -25,6 +25,7 @@ import psycopg
 
 from analyzer.advisor.builds import BuiltIndex
 from analyzer.advisor.candidates import IndexCandidate
+from analyzer.catalog import schema_and_name, table_key
 from analyzer.overhead import MixRun, measure_built_runs, summarize_runs
 from analyzer.report.model import AdvisorSummary, StatementOverhead, WriteOverhead
 from analyzer.workload import Workload
@@ -67,12 +68,12 @@ class MeasuredWriteCosts:
         mix = writes_touching(self.mix, cand.table)
         if not mix.statements:
             return None
-        hidden = self.hidden()
+        hidden = self.hidden()  # index keys, as `present` and `built.key`
         writes = frozenset(st.group_name for st in mix.statements)
-        present = _indexes_on(self.conn, mix.tables) - (set(hidden) - {built.name})  # what the run with it sees
-        key = (writes, present - {built.name})
+        present = _indexes_on(self.conn, mix.tables) - (set(hidden) - {built.key})  # what the run with it sees
+        key = (writes, present - {built.key})
         cached = self.without_runs.get(key)
-        runs = measure_built_runs(self.conn, mix, [built.name], built.build_ms, INDEX_REPETITIONS, self._warmup(mix),
+        runs = measure_built_runs(self.conn, mix, [built.key], built.build_ms, INDEX_REPETITIONS, self._warmup(mix),
                                   without=[cached] if cached is not None else [], also_hidden=hidden)
         self.without_runs[key] = runs.without[0]
         # the run with it is the state a pick makes: the next candidate measured there needs no run without
@@ -85,7 +86,7 @@ class MeasuredWriteCosts:
         if not self.mix.statements or not built:
             return None
         return summarize_runs(measure_built_runs(
-            self.conn, self.mix, [b.name for b in built], sum(b.build_ms for b in built), SET_REPETITIONS,
+            self.conn, self.mix, [b.key for b in built], sum(b.build_ms for b in built), SET_REPETITIONS,
             self._warmup(self.mix), also_hidden=self.hidden()), self.mix)
 
     def _warmup(self, mix: WriteMix) -> int:
@@ -114,13 +115,16 @@ class MeasuredWriteCosts:
 
 
 def _indexes_on(conn: psycopg.Connection, tables: frozenset[str]) -> frozenset[str]:
-    """The names of the indexes on `tables` now: the state a run of the mix measures."""
+    """The indexes on `tables` (catalog keys) now, as index keys: the state a run of the mix measures."""
+    pairs = [schema_and_name(t) for t in sorted(tables)]
     rows = conn.execute(
-        "SELECT i.indexrelid::regclass::text FROM pg_index i WHERE i.indrelid = ANY("
-        "SELECT to_regclass(quote_ident(t))::oid FROM unnest(%s::text[]) t)",
-        (sorted(tables),),
+        "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class t ON t.oid = i.indrelid "
+        "JOIN pg_namespace tn ON tn.oid = t.relnamespace "
+        "WHERE (tn.nspname, t.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+        ([s for s, _ in pairs], [n for _, n in pairs]),
     ).fetchall()
-    return frozenset(str(r[0]) for r in rows)
+    return frozenset(table_key(str(r[0]), str(r[1])) for r in rows)
 
 
 def objective_figures(summary: AdvisorSummary, overhead: WriteOverhead | None, read_weight: float,

@@ -29,7 +29,7 @@ from analyzer.advisor.candidates import IndexCandidate
 from analyzer.advisor.netgain import WriteGains
 from analyzer.advisor.regressions import REGRESSION_RATIO
 from analyzer.advisor.selection import Proof, Selection
-from analyzer.advisor.sqlshape import TableAccess, analyze_statement
+from analyzer.advisor.sqlshape import TableAccess, analyze_statement, relation_key
 from analyzer.advisor.writecosts import decisive_delta_ms
 from analyzer.catalog import Catalog
 from analyzer.progress import Reporter
@@ -44,7 +44,7 @@ def write_accesses(workload: Workload, catalog: Catalog) -> tuple[list[tuple[str
     deleted: list[tuple[str, str]] = []
     for w in workload.writes:
         for step in w.steps or (w,):
-            targets = _delete_targets(step)
+            targets = _delete_targets(step, catalog)
             deleted += [(w.name, t) for t in sorted(targets)]
             try:
                 found = analyze_statement(step.positional_sql, catalog)
@@ -54,23 +54,25 @@ def write_accesses(workload: Workload, catalog: Catalog) -> tuple[list[tuple[str
     return accesses, list(dict.fromkeys(deleted))
 
 
-def _delete_targets(stmt: Statement) -> set[str]:
+def _delete_targets(stmt: Statement, catalog: Catalog) -> set[str]:
+    """The tables the statement deletes from, as catalog keys (the foreign keys' `ref_table`)."""
     out: set[str] = set()
     try:
         tree = pglast.parse_sql(stmt.positional_sql)
     except pglast.parser.ParseError:
         return out
     for raw in tree:
-        _collect_deletes(raw.stmt, out)
+        _collect_deletes(raw.stmt, catalog, out)
     return out
 
 
-def _collect_deletes(node: Any, out: set[str]) -> None:
-    if type(node).__name__ == "DeleteStmt" and getattr(node, "relation", None) is not None:
-        out.add(node.relation.relname)
+def _collect_deletes(node: Any, catalog: Catalog, out: set[str]) -> None:
+    relation = getattr(node, "relation", None)
+    if type(node).__name__ == "DeleteStmt" and relation is not None:
+        out.add(relation_key(relation, catalog))
     with_clause = getattr(node, "withClause", None)
     for cte in (with_clause.ctes or ()) if with_clause is not None else ():
-        _collect_deletes(cte.ctequery, out)
+        _collect_deletes(cte.ctequery, catalog, out)
 
 
 def merge_candidates(for_queries: Sequence[IndexCandidate], for_writes: Sequence[IndexCandidate]) -> list[IndexCandidate]:
