@@ -100,6 +100,8 @@ class IndexCandidate:
     def statement(self, name: str | None = None) -> sql.Composed:
         """CREATE INDEX to send to the server: the table schema-qualified (public too), so the search
         path decides nothing; the index is created in the table's schema."""
+        # the definition is composed of the keys and predicates pglast deparsed from the workload's parsed
+        # statements (sqlshape) and catalog column names, never of raw workload text
         return sql.SQL("CREATE INDEX {} ON {}").format(
             sql.Identifier(name or self.name), table_ident(self.table)) + sql.SQL(self._definition())
 
