@@ -57,8 +57,6 @@ class MeasuredWriteCosts:
     without_runs: dict[tuple[frozenset[str], frozenset[str]], MixRun] = field(default_factory=dict)
     # built indexes outside the state measured (parked alternatives, parked write savers): hidden from every run
     hidden: Callable[[], Sequence[str]] = tuple
-    # each write's lowest time per WAL byte measured so far: what its WAL is charged at (see `_charged_at_floor`)
-    rate_floor: dict[str, float] = field(default_factory=dict)
 
     @property
     def read_share(self) -> float:
@@ -80,32 +78,16 @@ class MeasuredWriteCosts:
         self.without_runs[key] = runs.without[0]
         # the run with it is the state a pick makes: the next candidate measured there needs no run without
         self.without_runs.setdefault((writes, present), runs.with_index[0])
-        overhead = self._charged_at_floor(summarize_runs(runs, mix))
+        overhead = summarize_runs(runs, mix)
         return replace(overhead, statements=tuple(replace(s, can_gain=s.write in cand.writes)
-                                                  for s in overhead.statements))
-
-    def _charged_at_floor(self, overhead: WriteOverhead) -> WriteOverhead:
-        """Each write's WAL charged at the lowest time per WAL byte the run has measured for it.
-
-        The charge is the write's time before times the WAL share the index adds; the WAL repeats,
-        the time does not: the same insert batch measured 40% apart in two runs, and a decision
-        between two alternatives that rested on it flipped from run to run. A neighbour only slows
-        a write, so the lowest rate seen is the least noisy, and every candidate measured after it
-        is charged at the same rate.
-        """
-        for s in overhead.statements:
-            rate = ms_per_wal_byte(s)
-            if rate is not None:
-                self.rate_floor[s.write] = min(rate, self.rate_floor.get(s.write, rate))
-        return replace(overhead, statements=tuple(replace(s, ms_per_wal_byte=self.rate_floor.get(s.write))
                                                   for s in overhead.statements))
 
     def set_overhead(self, built: Sequence[BuiltIndex]) -> WriteOverhead | None:
         if not self.mix.statements or not built:
             return None
-        return self._charged_at_floor(summarize_runs(measure_built_runs(
+        return summarize_runs(measure_built_runs(
             self.conn, self.mix, [b.key for b in built], sum(b.build_ms for b in built), SET_REPETITIONS,
-            self._warmup(self.mix), also_hidden=self.hidden()), self.mix))
+            self._warmup(self.mix), also_hidden=self.hidden()), self.mix)
 
     def _warmup(self, mix: WriteMix) -> int:
         """One untimed run the first time a set of tables is measured (pages left by the load settle), none after:
@@ -214,17 +196,10 @@ def decisive_delta_ms(s: StatementOverhead) -> float:
 
 
 def wal_charge_ms(s: StatementOverhead) -> float:
-    """A write's maintenance cost from WAL (pure): the WAL the index adds at the write's time per WAL byte
-    before (`ms_per_wal_byte` when the run's lowest is known, else this measurement's own)."""
+    """A write's maintenance cost from WAL (pure): its time before, in proportion to the WAL the index adds."""
     if s.wal_bytes_delta <= 0 or s.wal_bytes_before <= 0:
         return 0.0
-    rate = s.ms_per_wal_byte if s.ms_per_wal_byte is not None else s.time_ms_before / s.wal_bytes_before
-    return rate * s.wal_bytes_delta
-
-
-def ms_per_wal_byte(s: StatementOverhead) -> float | None:
-    """The write's time per WAL byte in the run without the index (None when it wrote none or took no time)."""
-    return s.time_ms_before / s.wal_bytes_before if s.wal_bytes_before > 0 and s.time_ms_before > 0 else None
+    return s.time_ms_before * s.wal_bytes_delta / s.wal_bytes_before
 
 
 def write_cost_verdict(overhead: WriteOverhead, saving_ms: float, read_weight: float,

@@ -123,8 +123,6 @@ class StatementOverhead:
     wal_bytes_delta: int = 0
     frequency: float | None = None  # the declared weight (the queries' scale); None when synthesized
     can_gain: bool = True  # False: the index cannot serve this write (a gain would be noise), counted as >= 0
-    # the write's time per WAL byte its WAL is charged at: the lowest measured in the run (advisor), None: its own
-    ms_per_wal_byte: float | None = None
 
 
 @dataclass(frozen=True)

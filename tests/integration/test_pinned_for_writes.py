@@ -155,26 +155,3 @@ def test_a_parked_index_is_in_no_state_until_it_is_built(tables: tuple[psycopg.C
         assert set(builds.live) == {first.name}
     finally:
         builds.drop_indexes()
-
-
-def test_every_candidates_wal_is_charged_at_the_lowest_rate_the_run_measured(
-        tables: tuple[psycopg.Connection, Path]) -> None:
-    """Two candidates measured one after the other: each write's WAL is charged at the lowest time per WAL
-    byte of the runs so far, so a run a neighbour slowed does not make one candidate dearer than another."""
-    conn, path = tables
-    _, builds, _, costs = _measuring(conn, path, "test-rate-floor")
-    first = IndexCandidate("child", ("parent_id",), "btree")
-    second = IndexCandidate("child", ("note",), "btree")
-    try:
-        a = costs.index_overhead(first, builds.build(first))
-        builds.drop(first.name)
-        b = costs.index_overhead(second, builds.build(second))
-        assert a is not None and b is not None
-        for earlier, later in zip(a.statements, b.statements, strict=True):
-            own = writecosts.ms_per_wal_byte(later)
-            assert own is not None and earlier.ms_per_wal_byte is not None and later.ms_per_wal_byte is not None
-            assert later.ms_per_wal_byte == min(earlier.ms_per_wal_byte, own)
-            assert writecosts.wal_charge_ms(later) == pytest.approx(later.ms_per_wal_byte * later.wal_bytes_delta)
-        assert costs.rate_floor == {s.write: s.ms_per_wal_byte for s in b.statements}
-    finally:
-        builds.drop_indexes()

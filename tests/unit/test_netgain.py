@@ -86,17 +86,3 @@ def test_states_doing_the_same_work_share_the_lower_time() -> None:
     c = {"q": QueryTiming(0.2, 16, (0.2,), None, frozenset(), buffers_by_set=(16,), ms_by_set=(0.2,))}
     out = netgain.same_work_same_time([a, b, c])
     assert [netgain.mean_ms(s["q"]) for s in out] == [5.1, 5.1, 0.2]
-
-
-def test_wal_is_charged_at_the_rate_given_else_at_the_writes_own() -> None:
-    from analyzer.advisor.writecosts import ms_per_wal_byte, wal_charge_ms
-    from analyzer.report.model import StatementOverhead
-
-    own = StatementOverhead("ingest", 3, time_ms_before=12.0, time_ms_delta=0.0, wal_bytes_before=6000,
-                            wal_bytes_delta=600, can_gain=False)
-    assert ms_per_wal_byte(own) == pytest.approx(0.002)
-    assert wal_charge_ms(own) == pytest.approx(1.2)  # 10% more WAL: 10% of its 12 ms
-    slowed = StatementOverhead("ingest", 3, time_ms_before=20.0, time_ms_delta=0.0, wal_bytes_before=6000,
-                               wal_bytes_delta=600, can_gain=False, ms_per_wal_byte=0.002)
-    assert wal_charge_ms(slowed) == pytest.approx(1.2)  # a neighbour slowed this run: charged at the floor
-    assert ms_per_wal_byte(StatementOverhead("noop", 1, time_ms_before=1.0, time_ms_delta=0.0)) is None
