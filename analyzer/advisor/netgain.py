@@ -4,9 +4,9 @@ Which indexes serve the reads is decided on buffers (objective.py); what an inde
 against what it costs, or saves, the writes is a question of time (writecosts.py, the signed
 write term). Both halves meet here in one unit, the selection's: weighted ms per query. A
 state's read time is its measured time (the mean over its parameter sets), at most its buffers
-at the query's time per buffer before (`estimated_ms`): noise can only make an index look worse
-than its buffers say, never better, and an index scan's buffer is not charged at the rate of
-the sequential scan it replaced (pure: no database).
+at the query's time per buffer before (`estimated_ms`): a run a neighbour slowed counts no more
+than its buffers at that rate, and an index scan's buffer is not charged at the rate of the
+sequential scan it replaced (pure: no database).
 """
 
 from __future__ import annotations
