@@ -52,6 +52,9 @@ class MixRun:
     wal_fpi: int = 0
     wal_bytes_own: int = 0  # WAL EXPLAIN attributes to the statements (this backend's, not other sessions')
     per_write: Mapping[str, tuple[float, int]] = field(default_factory=dict)  # write -> (time ms, own WAL bytes)
+    # write -> shared buffers its statements touched (hit + read): index maintenance is a descent per row,
+    # and, like a query's buffers, the count repeats to the buffer from one rolled-back run to the next
+    buffers_by_write: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -257,12 +260,15 @@ def _per_write(pairs: Sequence[tuple[MixRun, MixRun]], mix: WriteMix | None) -> 
     for group in mix.groups:
         before = [a.per_write.get(group, (0.0, 0)) for a, _ in pairs]
         after = [b.per_write.get(group, (0.0, 0)) for _, b in pairs]
+        touched = [(a.buffers_by_write.get(group, 0), b.buffers_by_write.get(group, 0)) for a, b in pairs]
         out.append(StatementOverhead(
             write=group, executions=mix.executions(group),
             time_ms_before=statistics.median(t for t, _ in before),
             time_ms_delta=statistics.median(b[0] - a[0] for a, b in zip(before, after)),
             wal_bytes_before=round(statistics.median(w for _, w in before)),
             wal_bytes_delta=round(statistics.median(b[1] - a[1] for a, b in zip(before, after))),
+            buffers_before=round(statistics.median(a for a, _ in touched)),
+            buffers_delta=round(statistics.median(b - a for a, b in touched)),
             frequency=mix.frequencies.get(group),
         ))
     return tuple(out)
@@ -388,6 +394,7 @@ def _run_mix_once(
     dirtied = written = fpi = own = 0
     time_ms = 0.0
     per_write: dict[str, tuple[float, int]] = {}
+    touched: dict[str, int] = {}
     with conn.transaction(force_rollback=True):
         conn.execute("SET LOCAL jit = off")
         for name in hide:  # before the WAL position is read: the drop's catalog WAL is not the mix's
@@ -402,6 +409,7 @@ def _run_mix_once(
             own += wal
             spent, logged = per_write.get(stmt.group_name, (0.0, 0))
             per_write[stmt.group_name] = (spent + float(plan.get("Execution Time", 0.0)), logged + wal)
+            touched[stmt.group_name] = touched.get(stmt.group_name, 0) + _touched(plan)
         for index in gin_indexes:
             query = sql.SQL("SELECT gin_clean_pending_list({}::regclass)").format(sql.Literal(index))
             plan = _explain(conn, query, None, f"gin_clean_pending_list({index})")
@@ -415,6 +423,7 @@ def _run_mix_once(
     return MixRun(
         wal_bytes=int(row[0]) if row else 0, time_ms=time_ms, buffers_dirtied=dirtied, hot_updates=hot1 - hot0,
         updates=upd1 - upd0, buffers_written=written, wal_fpi=fpi, wal_bytes_own=own, per_write=per_write,
+        buffers_by_write=touched,
     )
 
 
@@ -464,6 +473,12 @@ def _add(plan: dict[str, Any], dirtied: int, written: int, fpi: int, time_ms: fl
         fpi + int(top.get("WAL FPI", 0)),
         time_ms + float(plan.get("Execution Time", 0.0)),
     )
+
+
+def _touched(plan: dict[str, Any]) -> int:
+    """Shared buffers the statement's plan touched (hit + read): its top node counts the index inserts too."""
+    top = plan["Plan"]
+    return int(top.get("Shared Hit Blocks", 0)) + int(top.get("Shared Read Blocks", 0))
 
 
 def _explain(conn: psycopg.Connection, query: sql.SQL | sql.Composed, params: Any, label: str) -> dict[str, Any]:

@@ -122,6 +122,8 @@ class StatementOverhead:
     wal_bytes_before: int = 0
     wal_bytes_delta: int = 0
     frequency: float | None = None  # the declared weight (the queries' scale); None when synthesized
+    buffers_before: int = 0  # shared buffers touched per run (hit + read), as a query's work
+    buffers_delta: int = 0
     can_gain: bool = True  # False: the index cannot serve this write (a gain would be noise), counted as >= 0
 
 

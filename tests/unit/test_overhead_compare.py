@@ -71,3 +71,19 @@ def test_a_proposed_index_is_named_and_built_without_concurrently() -> None:
     assert (named.name, named.columns) == ("t_ps", ("project_id", "status"))
     with pytest.raises(AnalyzerError, match="one CREATE INDEX"):
         parse_proposed_index("DROP INDEX t_ps")
+
+
+def test_each_write_gets_its_buffers_before_and_the_median_of_their_paired_differences() -> None:
+    from psycopg import sql
+
+    from analyzer.writemix import WriteMix, WriteStatement
+
+    stmt = WriteStatement("ingest", "t", sql.SQL("INSERT INTO t DEFAULT VALUES"), group="ingest")
+    mix = WriteMix(statements=(stmt,), tables=frozenset({"t"}), sources={"t": "declared"})
+
+    def with_buffers(n: int) -> MixRun:
+        return MixRun(1000, 1.0, 1, 0, 0, per_write={"ingest": (1.0, 1000)}, buffers_by_write={"ingest": n})
+    o = compare_runs([with_buffers(929), with_buffers(935), with_buffers(942)],
+                     [with_buffers(1204), with_buffers(1210), with_buffers(1203)], mix=mix)
+    (ingest,) = o.statements
+    assert (ingest.buffers_before, ingest.buffers_delta) == (935, 275)  # 275, 275, 261
