@@ -35,6 +35,10 @@ class WriteGains(Protocol):
         """Weighted ms per query the writes save with the index (negative: they pay)."""
         ...
 
+    def write_buffers(self, overhead: WriteOverhead) -> float:
+        """Weighted buffers per query the index adds to the writes (negative: they touch fewer)."""
+        ...
+
 
 def mean_ms(t: QueryTiming) -> float:
     """The query's time over its parameter sets as the objective weighs work: the mean of each set's median.

@@ -106,6 +106,10 @@ class MeasuredWriteCosts:
         """What the index saves the writes, in the selection's unit: weighted ms per query (< 0: a cost)."""
         return -self.write_delta(overhead) * (self.read_weight + self.write_weight) / (self.read_weight or 1.0)
 
+    def write_buffers(self, overhead: WriteOverhead) -> float:
+        """The buffers the index adds to the writes, in the objective's unit: weighted buffers per query (< 0: fewer)."""
+        return write_buffers_delta(overhead, self.read_weight, self.write_weight)
+
     def outweighs(self, overhead: WriteOverhead, saving_ms: float) -> str | None:
         return write_cost_verdict(overhead, saving_ms, self.read_weight, self.write_weight)
 
@@ -165,17 +169,31 @@ def write_term_delta(overhead: WriteOverhead, read_weight: float, write_weight: 
     write_weight / (all synthesized rows).
     """
     total = read_weight + write_weight
-    if not total:
-        return 0.0
+    return _weighted_sum(overhead, write_weight, decisive_delta_ms) / total if total else 0.0
+
+
+def write_buffers_delta(overhead: WriteOverhead, read_weight: float, write_weight: float) -> float:
+    """Change of the buffers the writes touch, in weighted buffers per query (pure): the objective W's unit.
+
+    A write's buffers (hit + read of its statements) repeat from one rolled-back run to the next
+    as a query's do (929-942 for a mix of single-row inserts, where its time went 1.8-5.3 ms):
+    index maintenance is a descent to a leaf per row. The writes weigh as in the write term;
+    dividing by the queries' weight puts the sum beside W, which is per query.
+    """
+    return _weighted_sum(overhead, write_weight, lambda s: float(s.buffers_delta)) / read_weight if read_weight else 0.0
+
+
+def _weighted_sum(overhead: WriteOverhead, write_weight: float, figure: Callable[[StatementOverhead], float]) -> float:
+    """sum_w f_w * figure(w) per execution; a synthesized statement weighs write_weight by its share of the rows."""
     synthesized_rows = sum(s.executions for s in overhead.statements if s.frequency is None)
     term = 0.0
     for s in overhead.statements:
-        per_execution = decisive_delta_ms(s) / max(s.executions, 1)
+        per_execution = figure(s) / max(s.executions, 1)
         if s.frequency is not None:
             term += s.frequency * per_execution
         elif synthesized_rows:
             term += write_weight * s.executions / synthesized_rows * per_execution
-    return term / total
+    return term
 
 
 def decisive_delta_ms(s: StatementOverhead) -> float:

@@ -199,3 +199,67 @@ def test_the_narrower_btree_wins_when_the_wider_ones_reads_do_not_pay_its_writes
     served = {q["query"]: q for q in wide["queries"]}
     assert served["type_in_range"]["after_buffers"] < next(
         q for q in narrow["queries"] if q["query"] == "type_in_range")["after_buffers"]
+
+
+# an alternative beside the winner stays or goes on buffers, reads and writes alike
+
+BESIDE_WORKLOAD = """
+name: beside
+seed: false
+replay: {param_sets: 2, runs: 3, warmup: 1, budget_s: 1, statement_timeout_s: 30}
+queries:
+  - name: latest_of_tenant
+    weight: 30
+    sql: |
+      SELECT id, occurred_at FROM events WHERE tenant_id = :tenant AND occurred_at >= CAST(:since AS timestamptz)
+      ORDER BY occurred_at LIMIT 20
+    params:
+      tenant: {values: [3, 17]}
+      since: {values: ['2025-02-10', '2025-02-20']}
+  - name: type_in_range
+    weight: 10
+    sql: |
+      SELECT count(*) FROM events WHERE tenant_id = :tenant AND event_type = :type
+        AND occurred_at >= CAST(:since AS timestamptz)
+    params:
+      tenant: {values: [3, 17]}
+      type: {values: [2, 5]}
+      since: {values: ['2025-02-10', '2025-02-20']}
+writes:
+  - name: ingest_batch
+    weight: WEIGHT
+    calls: 3
+    sql: |
+      INSERT INTO events (tenant_id, event_type, occurred_at, body)
+      SELECT 1 + g % 50, 1 + g % 8, CAST(:at AS timestamptz) + g * interval '1 second', repeat('y', 60)
+      FROM generate_series(1, 2000) g
+    params:
+      at: {values: ['2025-03-01', '2025-03-02', '2025-03-03']}
+"""
+
+
+def _beside(dsn: str, tmp_path: Path, write_weight: str, run: str) -> dict[str, dict[str, Any]]:
+    path = tmp_path / f"beside-{run}.yaml"
+    path.write_text(textwrap.dedent(BESIDE_WORKLOAD).replace("WEIGHT", write_weight))
+    report = _advise(dsn, path, tmp_path / run)
+    return {r["ddl"].split(" ON ")[1]: r for r in report["recommendations"]}
+
+
+def test_an_alternative_beside_the_winner_is_kept_or_rejected_on_buffers(fresh_db: str, tmp_path: Path) -> None:
+    """`(tenant_id, occurred_at)` serves the latest rows of a tenant; the wider key with event_type takes
+    type_in_range from hundreds of buffers to a few. Beside the winner, it stays while the buffers it adds
+    to each 2,000-row insert (a descent per row) weigh little, and goes when the inserts run often; the
+    figures its rejection quotes repeat from one run to the next on the same data, as a time would not."""
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute(EVENTS)
+        conn.execute("VACUUM ANALYZE events")
+    wide = "events (tenant_id, event_type, occurred_at)"
+    rare = _beside(fresh_db, tmp_path, "0.01", "rare")
+    assert rare[wide]["chosen"], rare[wide]["reason"]
+    assert any(r["chosen"] for k, r in rare.items() if k.startswith("events (tenant_id, occurred_at)")), rare
+    often = [_beside(fresh_db, tmp_path, "2", run) for run in ("often-1", "often-2")]
+    reasons = [o[wide]["reason"] for o in often]
+    assert not any(o[wide]["chosen"] for o in often), reasons
+    on_buffers = [r.split("with it in place this index ")[1].split(" (measured")[0] for r in reasons]
+    assert "to the writes: net -" in on_buffers[0] and "below the threshold" in on_buffers[0], reasons[0]
+    assert on_buffers[0] == on_buffers[1], on_buffers

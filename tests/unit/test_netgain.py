@@ -86,3 +86,18 @@ def test_states_doing_the_same_work_share_the_lower_time() -> None:
     c = {"q": QueryTiming(0.2, 16, (0.2,), None, frozenset(), buffers_by_set=(16,), ms_by_set=(0.2,))}
     out = netgain.same_work_same_time([a, b, c])
     assert [netgain.mean_ms(s["q"]) for s in out] == [5.1, 5.1, 0.2]
+
+
+def test_the_writes_buffers_weigh_per_execution_beside_w_per_query() -> None:
+    """200 single-row inserts per run at weight 200 add 274 buffers a run (a descent per row), a batch of 50
+    rows at weight 20 adds 1,350 per run of 2: per query (queries weigh 91) that is 274 + 20 * 675 over 91."""
+    from analyzer.advisor.writecosts import write_buffers_delta
+    from analyzer.report.model import StatementOverhead, WriteOverhead
+
+    single = StatementOverhead("insert_event", 200, 2.0, 3.0, buffers_before=930, buffers_delta=274, frequency=200.0)
+    batch = StatementOverhead("insert_batch", 2, 4.0, 3.0, buffers_before=2750, buffers_delta=1350, frequency=20.0)
+    served = StatementOverhead("purge", 1, 40.0, -39.0, buffers_before=9000, buffers_delta=-8900, frequency=0.1)
+    overhead = WriteOverhead(0, 0.0, 0, 0.0, 0.0, statements=(single, batch, served))
+    expected = (200 * 274 / 200 + 20 * 1350 / 2 + 0.1 * -8900) / 91
+    assert write_buffers_delta(overhead, read_weight=91, write_weight=220.1) == pytest.approx(expected)
+    assert write_buffers_delta(overhead, read_weight=0, write_weight=220.1) == 0.0
