@@ -115,10 +115,11 @@ def read_change_ms(new: Mapping[str, QueryTiming], current: Mapping[str, QueryTi
 
 
 def threshold_ms(threshold_buffers: float, baseline: Mapping[str, QueryTiming], weights: Mapping[str, float]) -> float:
-    """The selection's threshold (weighted buffers) in weighted ms: at the workload's time per buffer before."""
+    """The selection's threshold (weighted buffers) in weighted ms: at the workload's time per buffer before
+    (each query's mean over its sets, as its buffers are)."""
     work = objective.weighted_work(baseline, weights)
     total = sum(weights.values())
-    ms = sum(weights[n] * baseline[n].median_ms for n in weights if math.isfinite(baseline[n].median_ms))
+    ms = sum(weights[n] * mean_ms(baseline[n]) for n in weights if math.isfinite(mean_ms(baseline[n])))
     return threshold_buffers * (ms / total) / work if work > 0 and total else 0.0
 
 

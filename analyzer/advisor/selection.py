@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from analyzer.advisor import objective
+from analyzer.advisor import netgain, objective
 from analyzer.advisor.alternatives import RememberedWriteCosts, settle_alternatives, weigh_alternatives
 from analyzer.advisor.builds import BuiltIndex, IndexBuilds
 from analyzer.advisor.candidates import IndexCandidate
@@ -74,14 +74,15 @@ def saving_in_ms(saved: Mapping[str, QueryTiming], before: Mapping[str, QueryTim
     """The weighted time a buffer saving stands for: each query's time before, in proportion to the work saved.
 
     Write costs are measured in time per write, so the comparison needs read time; scaling the
-    time by the (exact) share of work saved keeps the noise of a second timing out of it.
+    time by the (exact) share of work saved keeps the noise of a second timing out of it. The time
+    before is the mean over the parameter sets, as the work is (netgain.mean_ms).
     """
     total = sum(weights.values())
     out = 0.0
     for n, t in saved.items():
-        b = objective.work(before[n])
-        if b > 0 and math.isfinite(before[n].median_ms):
-            out += weights[n] * before[n].median_ms * max(b - objective.work(t), 0.0) / b
+        b, ms = objective.work(before[n]), netgain.mean_ms(before[n])
+        if b > 0 and math.isfinite(ms):
+            out += weights[n] * ms * max(b - objective.work(t), 0.0) / b
     return out / total if total else 0.0
 
 
