@@ -410,10 +410,13 @@ def _run_mix_once(
             spent, logged = per_write.get(stmt.group_name, (0.0, 0))
             per_write[stmt.group_name] = (spent + float(plan.get("Execution Time", 0.0)), logged + wal)
             touched[stmt.group_name] = touched.get(stmt.group_name, 0) + _touched(plan)
-        for index in gin_indexes:
+        for index, table in gin_indexes.items():
             query = sql.SQL("SELECT gin_clean_pending_list({}::regclass)").format(sql.Literal(index))
             plan = _explain(conn, query, None, f"gin_clean_pending_list({index})")
             dirtied, written, fpi, time_ms = _add(plan, dirtied, written, fpi, time_ms)
+            writers = sorted({st.group_name for st in mix.statements if table in st.touches})
+            if writers:
+                _share_flush(touched, writers, _touched(plan))
             own += int(plan["Plan"].get("WAL Bytes", 0))
         lsn1 = _insert_lsn(conn)
         upd1, hot1 = _xact_updates(conn, tables)
@@ -507,15 +510,26 @@ def _xact_updates(conn: psycopg.Connection, tables: list[str]) -> tuple[int, int
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def _gin_indexes(conn: psycopg.Connection, tables: list[str]) -> list[str]:
+def _gin_indexes(conn: psycopg.Connection, tables: list[str]) -> dict[str, str]:
+    """GIN indexes on `tables`: index (regclass text) -> its table's catalog key."""
     rows = conn.execute(
-        "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-        "JOIN pg_am am ON am.oid = c.relam "
+        "SELECT i.indexrelid::regclass::text, n.nspname, t.relname FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+        "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
         "WHERE am.amname = 'gin' AND i.indrelid = ANY(SELECT to_regclass(t)::oid FROM unnest(%s::text[]) t) "
         "ORDER BY 1",
         (_regclasses(conn, tables),),
     ).fetchall()
-    return [str(r[0]) for r in rows]
+    return {str(r[0]): table_key(str(r[1]), str(r[2])) for r in rows}
+
+
+def _share_flush(touched: dict[str, int], writers: Sequence[str], buffers: int) -> None:
+    """A pending-list flush's buffers, shared by the writes that filled it in proportion to their own buffers:
+    fastupdate defers the GIN's maintenance to the flush, and the writes pay it."""
+    total = sum(touched.get(g, 0) for g in writers)
+    for g in writers:
+        share = touched.get(g, 0) / total if total else 1 / len(writers)
+        touched[g] = touched.get(g, 0) + round(buffers * share)
 
 
 def _relation_exists(conn: psycopg.Connection, name: str) -> bool:

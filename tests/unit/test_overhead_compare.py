@@ -87,3 +87,14 @@ def test_each_write_gets_its_buffers_before_and_the_median_of_their_paired_diffe
                      [with_buffers(1204), with_buffers(1210), with_buffers(1203)], mix=mix)
     (ingest,) = o.statements
     assert (ingest.buffers_before, ingest.buffers_delta) == (935, 275)  # 275, 275, 261
+
+
+def test_a_pending_list_flush_is_paid_by_the_writes_that_filled_it_in_proportion() -> None:
+    from analyzer.overhead import _share_flush
+
+    touched = {"insert_event": 900, "insert_batch": 2700, "acknowledge": 400}
+    _share_flush(touched, ["insert_batch", "insert_event"], 1200)
+    assert touched == {"insert_event": 1200, "insert_batch": 3600, "acknowledge": 400}
+    nothing_yet: dict[str, int] = {}
+    _share_flush(nothing_yet, ["a", "b"], 10)
+    assert nothing_yet == {"a": 5, "b": 5}
