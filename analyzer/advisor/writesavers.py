@@ -77,12 +77,31 @@ def _collect_deletes(node: Any, catalog: Catalog, out: set[str]) -> None:
 
 def merge_candidates(for_queries: Sequence[IndexCandidate], for_writes: Sequence[IndexCandidate]) -> list[IndexCandidate]:
     """One candidate per definition: a write's candidate that a query also asked for keeps the query's and
-    names the write too."""
+    names the write too. A query's btree whose keys start with a write candidate's serves that write's
+    foreign-key check or range as well, and names it: `time_entries (task_id, minutes)` is probed by a
+    parent delete's check as `(task_id)` is, and only a candidate that names a write may count the
+    time it saves it (writecosts.decisive_delta_ms)."""
     by_signature = {c.signature: c for c in for_queries}
     for c in for_writes:
         old = by_signature.get(c.signature)
-        by_signature[c.signature] = c if old is None else replace(old, writes=tuple(dict.fromkeys(old.writes + c.writes)))
+        by_signature[c.signature] = c if old is None else _naming(old, c.writes)
+    for sig, q in list(by_signature.items()):
+        served = [w for c in for_writes if _serves_as_prefix(q, c) for w in c.writes]
+        if served:
+            by_signature[sig] = _naming(q, tuple(served))
     return list(by_signature.values())
+
+
+def _naming(cand: IndexCandidate, writes: tuple[str, ...]) -> IndexCandidate:
+    return replace(cand, writes=tuple(dict.fromkeys(cand.writes + writes)))
+
+
+def _serves_as_prefix(wider: IndexCandidate, write_cand: IndexCandidate) -> bool:
+    """`wider` is a plain btree on the same table whose leading keys are the write candidate's."""
+    n = len(write_cand.keys)
+    return (wider.table == write_cand.table and wider.method == write_cand.method == "btree"
+            and wider.where is None and write_cand.where is None and len(wider.keys) > n
+            and wider.keys[:n] == write_cand.keys)
 
 
 def add_write_savers(sel: Selection, proofs: Sequence[Proof], costs: object, reporter: Reporter) -> dict[str, str]:
