@@ -139,17 +139,7 @@ SELECT 1 + i % 50, 1 + (i / 50) % 8, timestamptz '2025-01-01' + ((i * 7919) % 10
 FROM generate_series(1, 100000) i;
 """
 
-EVENTS_WORKLOAD = """
-name: narrow_or_wide
-seed: false
-replay: {param_sets: 2, runs: 3, warmup: 1, budget_s: 1, statement_timeout_s: 30}
-queries:
-  - name: count_of_type
-    weight: 10
-    sql: SELECT count(*) FROM events WHERE tenant_id = :tenant AND event_type = :type
-    params:
-      tenant: {values: [3, 17]}
-      type: {values: [2, 5]}
+TYPE_IN_RANGE_AND_INGEST = """
   - name: type_in_range
     weight: 10
     sql: |
@@ -161,15 +151,28 @@ queries:
       since: {values: ['2025-02-10', '2025-02-20']}
 writes:
   - name: ingest_batch
-    weight: 0.8
+    weight: WEIGHT
     calls: 3
     sql: |
       INSERT INTO events (tenant_id, event_type, occurred_at, body)
       SELECT 1 + g % 50, 1 + g % 8, CAST(:at AS timestamptz) + g * interval '1 second', repeat('y', 60)
-      FROM generate_series(1, 5000) g
+      FROM generate_series(1, ROWS) g
     params:
       at: {values: ['2025-03-01', '2025-03-02', '2025-03-03']}
 """
+
+EVENTS_WORKLOAD = """
+name: narrow_or_wide
+seed: false
+replay: {param_sets: 2, runs: 3, warmup: 1, budget_s: 1, statement_timeout_s: 30}
+queries:
+  - name: count_of_type
+    weight: 10
+    sql: SELECT count(*) FROM events WHERE tenant_id = :tenant AND event_type = :type
+    params:
+      tenant: {values: [3, 17]}
+      type: {values: [2, 5]}
+""" + TYPE_IN_RANGE_AND_INGEST.replace("WEIGHT", "0.8").replace("ROWS", "5000")
 
 
 def _advise(dsn: str, workload: Path, out: Path) -> dict[str, Any]:
@@ -216,26 +219,7 @@ queries:
     params:
       tenant: {values: [3, 17]}
       since: {values: ['2025-02-10', '2025-02-20']}
-  - name: type_in_range
-    weight: 10
-    sql: |
-      SELECT count(*) FROM events WHERE tenant_id = :tenant AND event_type = :type
-        AND occurred_at >= CAST(:since AS timestamptz)
-    params:
-      tenant: {values: [3, 17]}
-      type: {values: [2, 5]}
-      since: {values: ['2025-02-10', '2025-02-20']}
-writes:
-  - name: ingest_batch
-    weight: WEIGHT
-    calls: 3
-    sql: |
-      INSERT INTO events (tenant_id, event_type, occurred_at, body)
-      SELECT 1 + g % 50, 1 + g % 8, CAST(:at AS timestamptz) + g * interval '1 second', repeat('y', 60)
-      FROM generate_series(1, 2000) g
-    params:
-      at: {values: ['2025-03-01', '2025-03-02', '2025-03-03']}
-"""
+""" + TYPE_IN_RANGE_AND_INGEST.replace("ROWS", "2000")
 
 
 def _beside(dsn: str, tmp_path: Path, write_weight: str, run: str) -> dict[str, dict[str, Any]]:
