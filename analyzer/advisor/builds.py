@@ -133,13 +133,15 @@ class IndexBuilds:
     def hidden_from_reads(self) -> list[str]:
         """Built indexes outside the reads' state (pinned ones), as index keys (schema-qualified outside
         public): every query measurement drops them in its rolled-back transaction."""
-        return [self.live[n].key for n in sorted(self.live) if n not in self.shown]
+        return [self.live[n].key for n in self._outside_reads()]
 
     def hidden_from_writes(self) -> list[str]:
         """Parked indexes, and pinned ones outside the reads' state while `parking`, as index keys: every
         write-mix run drops them likewise."""
-        return [self.live[n].key for n in sorted(self.live)
-                if n not in self.shown and (self.parking or n not in self.pinned)]
+        return [self.live[n].key for n in self._outside_reads() if self.parking or n not in self.pinned]
+
+    def _outside_reads(self) -> list[str]:
+        return sorted(n for n in self.live if n not in self.shown)
 
     def _create(self, cand: IndexCandidate, analyze: bool = True) -> BuiltIndex:
         name = cand.name
