@@ -5,13 +5,17 @@ alternative on the same column saves nothing more and is dropped, so its advanta
 writes never counts. A btree and a BRIN on an append-only table's time column save similar
 buffers on a wide range report, but on an insert-heavy mix the btree costs far more: the
 better index for the workload is the one with the larger net effect on T, read saving minus
-write cost (netgain.py; index maintenance charged from its WAL, which repeats to the byte, at
-each write's own time per WAL byte). Candidates are alternatives when they index the same
-table with the same leading column and the queries one helps are among those the other helps;
-each is measured on the write mix (remembered, so the pass does not measure it twice) and the
-best on T is considered first. Those it serves entirely are then built beside it and kept only
-when what they save the reads, less the buffers they add to the writes, clears the threshold:
-weighted buffers both, which repeat, so the same data keeps the same pair on every run.
+write cost, in weighted ms per query (netgain.py). Both halves come from figures that repeat:
+the read buffers saved at each query's time per buffer before, and index maintenance charged
+from its WAL at each write's own time per WAL byte. Buffers are not the writes' measure here:
+on PostgreSQL 15 a BRIN insert pins its metapage and revmap for every row (two buffer hits, no
+WAL), twice a btree's buffers for a sixth of its WAL. Candidates are alternatives when they
+index the same table with the same leading column and the queries one helps are among those the
+other helps; each is measured on the write mix (remembered, so the pass does not measure it
+twice) and the best on T is considered first. Those it serves entirely are then built beside it
+and kept only when what they save the reads, less the buffers they add to the writes, clears
+the threshold: weighted buffers both, which repeat, so the same data keeps the same pair on
+every run.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class NetEffect:
     writes_ms: float
     wal_ratio: float | None
     writes_buffers: float = 0.0  # buffers it adds to the writes, weighted per query (objective W's unit)
+    reads_buffers: float = 0.0  # buffers it saves the reads, weighted per query: what reads_ms stands for
 
     @property
     def net_ms(self) -> float:
@@ -73,8 +78,8 @@ class NetEffect:
 
     def text(self) -> str:
         wal = f", {self.wal_ratio:+.1%} WAL" if self.wal_ratio is not None else ""
-        return (f"saves the reads {self.reads_ms:.3f} ms and {netgain.writes_text(self.writes_ms)}{wal}: "
-                f"net {self.net_ms:.3f} ms of weighted time per query")
+        return (f"saves the reads {self.reads_ms:.3f} ms ({self.reads_buffers:,.1f} buffers) and "
+                f"{netgain.writes_text(self.writes_ms)}{wal}: net {self.net_ms:.3f} ms of weighted time per query")
 
 
 def helped_queries(sel: Selection, p: Proof) -> frozenset[str]:
@@ -98,17 +103,17 @@ def rivals(sel: Selection, best: Proof, open_proofs: Sequence[Proof]) -> list[Pr
     return sorted(found, key=lambda p: (-sel.estimate(p), p.cand.name))[:MAX_RIVALS]
 
 
-def net_effect(sel: Selection, p: Proof, gains: WriteGains, after: Mapping[str, QueryTiming]) -> NetEffect:
-    """The candidate's effect on T now; `after` is its proof's figures as compared with its alternatives'."""
+def net_effect(sel: Selection, p: Proof, gains: WriteGains) -> NetEffect:
+    """The candidate's effect on T now, from its buffers and its WAL (the times before scale them)."""
     started = time.perf_counter()
     overhead = _overhead(sel, p, sel.write_costs or gains)  # remembered: the pass reuses it
     sel.write_cost_s += time.perf_counter() - started
     sel.overheads[p.cand.name] = overhead
-    reads = netgain.read_saving_ms(after, sel.current, sel.baseline, sel.weights)
+    reads = netgain.proportional_saving_ms(p.after, sel.current, sel.baseline, sel.weights)
     if overhead is None:
-        return NetEffect(p, reads, 0.0, None)
+        return NetEffect(p, reads, 0.0, None, reads_buffers=sel.estimate(p))
     return NetEffect(p, reads, gains.write_gain(netgain.maintenance_from_wal(overhead)), overhead.wal_ratio,
-                     gains.write_buffers(overhead))
+                     gains.write_buffers(overhead), sel.estimate(p))
 
 
 def _overhead(sel: Selection, p: Proof, costs: WriteCosts | WriteGains) -> WriteOverhead | None:
@@ -147,9 +152,7 @@ def weigh_alternatives(sel: Selection, best: Proof, open_proofs: Sequence[Proof]
     others = rivals(sel, best, open_proofs)
     if not others or not isinstance(gains, WriteGains):
         return Weighing(None)
-    compared = [best, *others]
-    afters = netgain.same_work_same_time([p.after for p in compared])
-    effects = [net_effect(sel, p, gains, after) for p, after in zip(compared, afters, strict=True)]
+    effects = [net_effect(sel, p, gains) for p in [best, *others]]
     winner = _winner(sel, effects)
     served = helped_queries(sel, winner.proof)
     return Weighing(winner, tuple(e for e in effects if e is not winner and helped_queries(sel, e.proof) <= served))
@@ -158,9 +161,8 @@ def weigh_alternatives(sel: Selection, best: Proof, open_proofs: Sequence[Proof]
 def _winner(sel: Selection, effects: Sequence[NetEffect]) -> NetEffect:
     """The first effect (the candidate saving the most buffers) unless another is better on T by the threshold.
 
-    The read halves are timings: a narrower index's 0.45 ms against a wider one's 0.05 ms is real,
-    but two nets closer than the threshold are noise apart. There the buffers, which repeat, decide,
-    so a loaded run takes what a quiet one does.
+    Nets closer than the threshold (in ms, at the workload's time per buffer) keep the first, as
+    the pass on buffers would.
     """
     band = netgain.threshold_ms(sel.threshold(), sel.baseline, sel.weights)
     first = effects[0]
@@ -187,7 +189,7 @@ def settle_alternatives(sel: Selection, weighing: Weighing, open_proofs: list[Pr
         if p not in open_proofs:
             continue
         open_proofs.remove(p)
-        sel.lost_on_t.add(p.cand.name)
+        sel.lost_as_alternative.add(p.cand.name)
         if sel.estimate(p) < sel.threshold():
             sel.rejected[p.cand.name] = reasons[p.cand.name]
             continue

@@ -103,7 +103,8 @@ class Selection:
         self.rejected: dict[str, str] = {}
         self.write_cost_s = 0.0  # time spent measuring candidates' write costs (a phase of its own)
         self.marginal: dict[str, float] = {}  # what taking a kept pick away costs the final set (its own share)
-        self.lost_on_t: set[str] = set()  # alternatives rejected on T: a swap on buffers must not bring one back
+        # alternatives rejected on reads and writes: a swap on read buffers alone must not bring one back
+        self.lost_as_alternative: set[str] = set()
 
     def saving(self, after: Mapping[str, QueryTiming]) -> float:
         """Measured saving of `after` against the current state, in weighted buffers per query."""
@@ -194,10 +195,10 @@ class Selection:
 
         The planner may prefer an index chosen earlier (a sort order it can walk) over a better one
         built later; swapping and measuring both ways settles it. An alternative that lost to a pick
-        on T (reads and writes) is not offered again on buffers alone.
+        on reads and writes is not offered again on read buffers alone.
         """
         for r in rejected:
-            if r.cand.name in self.lost_on_t:
+            if r.cand.name in self.lost_as_alternative:
                 continue
             for query, alone in r.after.items():
                 now = self.current[query]
@@ -261,7 +262,7 @@ def choose(
         while open_proofs:
             # ties broken by name: the same figures give the same order on every run
             best = max(open_proofs, key=lambda p: (sel.estimate(p), p.cand.name))
-            # an alternative on the same column that is better on reads + writes goes first (alternatives.py)
+            # an alternative on the same column with the larger net on reads and writes goes first (alternatives.py)
             weighing = weigh_alternatives(sel, best, open_proofs, write_costs)
             best = weighing.winner.proof if weighing.winner else best
             open_proofs.remove(best)

@@ -37,6 +37,17 @@ def test_a_query_made_slower_counts_with_its_sign() -> None:
     assert netgain.read_change_ms(worse, current, BASELINE, WEIGHTS) == pytest.approx(-10 * 1900 * 0.02 / 40)
 
 
+def test_the_proportional_saving_uses_no_time_measured_after_the_build() -> None:
+    """Alternatives are compared on buffers at the rates before: a slowed run after the build changes nothing."""
+    quiet, loaded = timing(30.0, 1500, 1500), timing(90.0, 1500, 1500)
+    saving = netgain.proportional_saving_ms({"report": quiet}, BASELINE, BASELINE, WEIGHTS)
+    assert saving == pytest.approx(10 * 1500 * 0.02 / 40)
+    assert netgain.proportional_saving_ms({"report": loaded}, BASELINE, BASELINE, WEIGHTS) == saving
+    current = dict(BASELINE, report=timing(2.0, 100, 100))  # capped by what is left of the query
+    assert netgain.proportional_saving_ms({"report": quiet}, current, BASELINE, WEIGHTS) == pytest.approx(
+        10 * 100 * 0.02 / 40)
+
+
 def test_the_threshold_in_ms_is_the_buffer_threshold_at_the_workloads_time_per_buffer() -> None:
     # weighted: 757.5 buffers and 15.75 ms per query
     assert netgain.threshold_ms(7.575, BASELINE, WEIGHTS) == pytest.approx(0.1575)
@@ -46,10 +57,12 @@ def test_the_threshold_in_ms_is_the_buffer_threshold_at_the_workloads_time_per_b
 def test_the_rejected_alternative_quotes_both_sides_of_the_objective() -> None:
     brin = Proof(IndexCandidate("events", ("occurred_at",), "brin", method="brin"))
     btree = Proof(IndexCandidate("events", ("occurred_at",), "btree"))
-    weighing = Weighing(NetEffect(brin, 29.2, -1.8, 0.062), (NetEffect(btree, 33.7, -20.4, 0.411),))
+    weighing = Weighing(NetEffect(brin, 29.2, -1.8, 0.062, reads_buffers=1280.5),
+                        (NetEffect(btree, 33.7, -20.4, 0.411, reads_buffers=1062.0),))
     reason = weighing.reasons[btree.cand.name]
     assert reason.startswith(f"{brin.cand.name} is the better alternative on the objective {TERM}")
-    assert "this index saves the reads 33.700 ms and costs the writes 20.400 ms, +41.1% WAL: net 13.300 ms" in reason
+    assert ("this index saves the reads 33.700 ms (1,062.0 buffers) and costs the writes 20.400 ms, +41.1% WAL: "
+            "net 13.300 ms") in reason
     assert "net 27.400 ms" in reason
     assert Weighing(None).reasons == {}
 
