@@ -30,6 +30,25 @@ def partition_roots(conn: psycopg.Connection, names: set[str]) -> dict[str, str]
     return {child: root for child, root in rows}
 
 
+class PartitionLookup:
+    """`resolve_partitions` for many plans on one connection: a database with no partition at all (asked once)
+    needs no catalog query per plan. The advisor plans every query for every candidate and parameter set, and
+    that query (in its own transaction) took 2 s of its 47 on the project_management workload."""
+
+    _ANY = "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relispartition)"
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self._any: bool | None = None
+
+    def resolve(self, plan: ExplainResult) -> ExplainResult:
+        if self._any is None:
+            with self.conn.transaction():
+                row = self.conn.execute(self._ANY).fetchone()
+            self._any = bool(row and row[0])
+        return resolve_partitions(self.conn, plan) if self._any else plan
+
+
 def resolve_partitions(conn: psycopg.Connection, plan: ExplainResult) -> ExplainResult:
     """The plan with every partition's node marked with its partitioned table and index, if any."""
     names = {n for node in plan.nodes() for n in (node.relation, node.index_name) if n}

@@ -19,7 +19,7 @@ import pytest
 
 from analyzer import runner
 from analyzer.cli import main
-from analyzer.partitions import resolve_partitions
+from analyzer.partitions import PartitionLookup, resolve_partitions
 from analyzer.plan import parse_explain
 from tests.integration.test_advisor import _free_writes
 
@@ -99,6 +99,24 @@ def test_plans_name_the_partitioned_table_and_index(fresh_db: str, tmp_path: Pat
     assert indexes and all(n.index_name.startswith("payment_p2024_03_") for n in indexes if n.index_name)
     assert {n.index for n in indexes} == {"payment_customer_id_idx"}
     assert "payment_customer_id_idx" in plan.index_names
+
+
+def test_the_lookup_resolves_partitions_and_asks_nothing_per_plan_where_there_are_none(
+        fresh_db: str, tmp_path: Path) -> None:
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("CREATE TABLE plain (id int PRIMARY KEY)")
+        row = conn.execute("EXPLAIN (FORMAT JSON) SELECT id FROM plain WHERE id = 1").fetchone()
+        assert row is not None
+        plain = parse_explain(row[0])
+        none_here = PartitionLookup(conn)
+        assert none_here.resolve(plain) is plain  # no partition in the database: the plan as it came
+        _prepare(fresh_db, tmp_path, parent_index=True)
+        conn.execute("SET enable_seqscan = off")
+        row = conn.execute("EXPLAIN (FORMAT JSON) " + QUERY.replace(":customer_id", "7")).fetchone()
+        assert row is not None
+        plan = PartitionLookup(conn).resolve(parse_explain(row[0]))
+        assert {n.table for n in plan.nodes() if n.relation} == {"payment"}
+        assert "payment_customer_id_idx" in plan.index_names
 
 
 def test_expectations_and_report_see_the_parent_index(fresh_db: str, tmp_path: Path) -> None:
