@@ -34,7 +34,7 @@ from analyzer.advisor.selection import Proof, Selection, WriteCosts, choose
 from analyzer.advisor.skipscan import explain_skip_scans
 from analyzer.advisor.sqlshape import TableAccess, analyze_statement
 from analyzer.advisor.stats import TableStats
-from analyzer.advisor.timing import QueryTimer, QueryTiming, plan_costs
+from analyzer.advisor.timing import QueryTimer, QueryTiming, changed_sets, plan_costs
 from analyzer.advisor.writecosts import MeasuredWriteCosts
 from analyzer.advisor.writesavers import add_write_savers, merge_candidates, pin_write_savers, write_accesses
 from analyzer.catalog import read_catalog
@@ -248,9 +248,10 @@ def _prove_each(
                 for q in queries:
                     if not any(a.table == cand.table for a in accesses[q.name]):
                         continue
-                    if cand.name not in timer.planned_indexes(q):
+                    plans = timer.plans(q)
+                    if not any(cand.name in plan.index_names for plan in plans):
                         continue
-                    timing = timer.time(q)
+                    timing = timer.time(q, same_as=baseline[q.name], changed=changed_sets(plans, baseline[q.name]))
                     if cand.name in timing.index_names and timing.error is None:
                         proof.after[q.name] = timing
             finally:

@@ -22,7 +22,7 @@ import psycopg
 from psycopg import pq, sql
 
 from analyzer.catalog import table_ident
-from analyzer.partitions import resolve_partitions
+from analyzer.partitions import PartitionLookup
 from analyzer.plan import ExplainResult, parse_explain
 from analyzer.replay import Measurement, ParamSetResult, explain_once, modifies_data, still_warming
 from analyzer.workload import ReplaySettings, Statement
@@ -106,6 +106,7 @@ class QueryTimer:
                  labels: Mapping[str, Sequence[str]] | None = None,
                  always_hidden: Callable[[], Sequence[str]] = tuple) -> None:
         self.conn = conn
+        self.partitions = PartitionLookup(conn)  # the tool creates no partition: asked once per timer
         self.settings = settings
         self.param_sets = param_sets
         self.labels = labels or {}
@@ -117,18 +118,22 @@ class QueryTimer:
     def _hidden(self, hide: Sequence[str] = ()) -> list[str]:
         return list(dict.fromkeys([*hide, *self.always_hidden()]))
 
-    def time(self, stmt: Statement, hide: Sequence[str] = ()) -> QueryTiming:
+    def time(self, stmt: Statement, hide: Sequence[str] = (), same_as: QueryTiming | None = None,
+             changed: Sequence[bool] = ()) -> QueryTiming:
         """Every parameter set, one run each, no warm-up: the buffers the objective needs.
 
         Buffers touched (hit + read) do not depend on what is cached, so a cold run counts the
         same work as a warm one; warm-up runs would only buy a better time, which the paired
         confirmation of the final set measures anyway. `hide` are indexes (index keys: schema-qualified
         outside public, catalog.index_key) dropped inside each run's rolled-back transaction: the
-        state without them, with no rebuild afterwards.
+        state without them, with no rebuild afterwards. A set whose `changed` flag is False keeps
+        its figures in `same_as` (a state whose plan for it the caller knows to be the same) and
+        does not run.
         """
         writes = modifies_data(stmt)
         sets = [dict(p) for p in self.param_sets[stmt.name]]
         labels = list(self.labels.get(stmt.name, ["declared"] * len(sets)))
+        kept = _reusable(same_as, len(sets), changed)
         m = Measurement(stmt, [], writes)
         self.measurements += 1
         with self._timeout():
@@ -136,7 +141,11 @@ class QueryTimer:
                 for i, params in enumerate(sets):
                     result = ParamSetResult(params, labels[i] if i < len(labels) else "declared")
                     m.sets.append(result)
-                    plan = resolve_partitions(self.conn, explain_once(self.conn, stmt, params, writes,
+                    if same_as is not None and i in kept:
+                        result.timings_ms.append(same_as.ms_by_set[i])
+                        result.plan = self.partitions.resolve(parse_explain(same_as.plans_by_set[i]))
+                        continue
+                    plan = self.partitions.resolve(explain_once(self.conn, stmt, params, writes,
                                                                       hide_indexes=self._hidden(hide)))
                     result.timings_ms.append(plan.execution_ms or 0.0)
                     result.plan = plan
@@ -226,7 +235,7 @@ class QueryTimer:
             b.timings_ms.clear()
             return False
         a.timings_ms.append(before_ms)
-        a.plan = resolve_partitions(self.conn, parse_explain(reference.plans_by_set[i]))
+        a.plan = self.partitions.resolve(parse_explain(reference.plans_by_set[i]))
         diffs.append(before_ms - (pb.execution_ms or 0.0))
         return True
 
@@ -234,7 +243,7 @@ class QueryTimer:
         """A timed run after which no run would be warmer (re-run while runs get warmer, a few times at most)."""
         previous: int | None = None
         for _ in range(MAX_WARM_RUNS):
-            plan = resolve_partitions(self.conn, explain_once(self.conn, stmt, params, writes,
+            plan = self.partitions.resolve(explain_once(self.conn, stmt, params, writes,
                                                               hide_indexes=self._hidden(hide)))
             if not still_warming(previous, plan.total_buffers.shared_read):
                 break
@@ -243,16 +252,54 @@ class QueryTimer:
 
     def planned_indexes(self, stmt: Statement, hide: Sequence[str] = ()) -> frozenset[str]:
         """Indexes the planner picks for any of the query's parameter sets (plain EXPLAIN, nothing runs)."""
-        names: set[str] = set()
+        return frozenset().union(*(plan.index_names for plan in self.plans(stmt, hide)))
+
+    def plans(self, stmt: Statement, hide: Sequence[str] = ()) -> list[ExplainResult]:
+        """The plan of each of the query's parameter sets (plain EXPLAIN, nothing runs)."""
+        out: list[ExplainResult] = []
         query = sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(stmt.psycopg_sql)
         for params in self.param_sets[stmt.name]:
             with self.conn.transaction(force_rollback=True):
                 for key in self._hidden(hide):
                     self.conn.execute(sql.SQL("DROP INDEX {}").format(table_ident(key)))
                 row = self.conn.execute(query, dict(params), prepare=True).fetchone()
-            if row is not None:
-                names |= resolve_partitions(self.conn, parse_explain(row[0])).index_names
-        return frozenset(names)
+            if row is None:
+                raise psycopg.DataError(f"EXPLAIN of {stmt.name} returned no row")
+            out.append(self.partitions.resolve(parse_explain(row[0])))
+        return out
+
+
+SHAPE_KEYS = ("Node Type", "Strategy", "Join Type", "Relation Name", "Schema", "Index Name", "Scan Direction",
+              "Parent Relationship", "Subplan Name", "CTE Name", "Index Cond", "Recheck Cond", "Filter", "Hash Cond",
+              "Merge Cond", "Join Filter", "Sort Key", "Group Key", "Partial Mode", "Parallel Aware",
+              "Workers Planned", "Single Copy", "Order By")
+
+
+def plan_shape(raw: Any) -> Any:
+    """What decides a plan's work, from its JSON: node types, relations, indexes, conditions, keys; no estimate
+    or measurement. Two plans of one query with the same shape on the same data touch the same buffers."""
+    node = raw[0] if isinstance(raw, list) and raw else raw
+    node = node.get("Plan", node) if isinstance(node, Mapping) else node
+    if not isinstance(node, Mapping):
+        return None
+    own = tuple((k, repr(node[k])) for k in SHAPE_KEYS if k in node)
+    return own, tuple(plan_shape(c) for c in node.get("Plans", ()))
+
+
+def changed_sets(plans: Sequence[ExplainResult], before: QueryTiming) -> list[bool]:
+    """Per parameter set: does its plan now differ from the one measured `before`? A set with the same plan
+    on the same data touches the same buffers and keeps that measurement (`QueryTimer.time`): adding an
+    index only adds paths, so a plan that does not take it is often the plan it had."""
+    shapes = [plan_shape(raw) for raw in before.plans_by_set]
+    return [i >= len(shapes) or plan_shape(p.raw) != shapes[i] for i, p in enumerate(plans)]
+
+
+def _reusable(same_as: QueryTiming | None, sets: int, changed: Sequence[bool]) -> frozenset[int]:
+    """The sets `time` takes from `same_as`: those not changed, when it measured every set without error."""
+    complete = (same_as is not None and same_as.error is None and not same_as.timed_out
+                and len(same_as.plans_by_set) == len(same_as.ms_by_set) == len(same_as.buffers_by_set) == sets
+                and len(changed) == sets)
+    return frozenset(i for i, c in enumerate(changed) if not c) if complete else frozenset()
 
 
 def plan_costs(conn: psycopg.Connection, stmt: Statement, param_sets: Sequence[Mapping[str, Any]]) -> list[float]:

@@ -22,7 +22,7 @@ from analyzer.advisor import objective
 from analyzer.advisor.builds import IndexBuilds
 from analyzer.advisor.candidates import IndexCandidate
 from analyzer.advisor.selection import Proof, Selection
-from analyzer.advisor.timing import QueryTimer
+from analyzer.advisor.timing import QueryTimer, changed_sets
 from analyzer.cli import main
 from analyzer.params import sample_param_sets
 from analyzer.workload import Workload, load_workload
@@ -74,6 +74,27 @@ def _selection(conn: psycopg.Connection, workload: Workload, names: list[str]) -
     baseline = {q.name: timer.time(q) for q in queries}
     builds = IndexBuilds(conn, "test-choosing")
     return Selection(builds, timer, queries, baseline, None), builds
+
+
+def test_a_set_whose_plan_does_not_change_keeps_its_measurement(feed: tuple[psycopg.Connection, Workload]) -> None:
+    """A partial index for kind 2 changes the plan of that set only: the kind-1 set keeps the plan, buffers and
+    time measured before and does not run again; its buffers are those a new run counts."""
+    conn, workload = feed
+    sel, builds = _selection(conn, workload, ["first_of_kind"])
+    query, before = sel.by_name["first_of_kind"], sel.baseline["first_of_kind"]
+    try:
+        builds.build(IndexCandidate("feed", ("created_at",), "btree", where="kind = 2"))
+        kinds = [p["kind"] for p in sel.timer.param_sets["first_of_kind"]]
+        changed = changed_sets(sel.timer.plans(query), before)
+        assert changed == [k == 2 for k in kinds], (kinds, changed)
+        kept = sel.timer.time(query, same_as=before, changed=changed)
+        again = sel.timer.time(query)
+        one = kinds.index(1)
+        assert kept.ms_by_set[one] == before.ms_by_set[one] and kept.plans_by_set[one] == before.plans_by_set[one]
+        assert kept.buffers_by_set == again.buffers_by_set
+        assert kept.buffers_by_set[kinds.index(2)] < before.buffers_by_set[kinds.index(2)]
+    finally:
+        builds.drop_indexes()
 
 
 def test_a_pick_whose_absence_makes_the_mean_worse_is_not_pruned(feed: tuple[psycopg.Connection, Workload]) -> None:

@@ -7,6 +7,7 @@ findings tests rely on are copied into tests/fixtures/external/).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from analyzer.advisor.timing import plan_shape
 from analyzer.checks import CheckThresholds, run_builtin_checks
 from analyzer.plan import parse_explain
 from analyzer.planfile import PlanFileError, load_plans
@@ -79,3 +81,43 @@ def test_psql_framed_plans_read_like_their_json() -> None:
     shapes = {e["file"]: [n.node_type for n in load_plans((COLLECTION / e["file"]).read_text(), "x")[0].nodes()]
               for e in framed}
     assert all(s and s[0] == "Nested Loop" for s in shapes.values()), shapes
+
+
+# keys EXPLAIN ANALYZE adds to a plan, or estimates that vary with the statistics: not part of its shape
+MEASURED = ("Actual", "Shared ", "Local ", "Temp ", "I/O ", "Rows Removed", "Heap Fetches", "Exact Heap", "Lossy Heap",
+            "Workers Launched", "Sort Method", "Sort Space", "Peak Memory", "Hash Buckets", "Original Hash",
+            "Hash Batches", "WAL ", "HashAgg Batches", "Disk Usage", "Full-sort Groups", "Pre-sorted Groups",
+            "Cache ", "Startup Cost", "Total Cost", "Plan Rows", "Plan Width", "Average Sort Space")
+
+
+def _planned_only(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_planned_only(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    return {k: _planned_only(v) for k, v in node.items()
+            if k != "Workers" and not any(k.startswith(m) for m in MEASURED)
+            and k not in ("Execution Time", "Planning Time", "Planning", "Triggers", "JIT")}
+
+
+def _with_first_index_renamed(node: Any) -> bool:
+    """Renames the first index scan's index in place; False when the plan has none."""
+    if isinstance(node, list):
+        return any(_with_first_index_renamed(n) for n in node)
+    if not isinstance(node, dict):
+        return False
+    if "Index Name" in node:
+        node["Index Name"] = node["Index Name"] + "_other"
+        return True
+    return any(_with_first_index_renamed(v) for k, v in node.items() if k in ("Plan", "Plans"))
+
+
+@pytest.mark.parametrize("entry", JSON_ENTRIES, ids=lambda e: str(e["file"]))
+def test_a_plans_shape_ignores_what_a_run_measured_and_sees_another_index(entry: dict[str, Any]) -> None:
+    """The advisor keeps a parameter set's measurement when its plan with a candidate has the shape of the plan
+    measured before: the shape must not depend on EXPLAIN ANALYZE's figures, and must see a different index."""
+    raw = _json(entry)
+    assert plan_shape(raw) == plan_shape(_planned_only(raw))
+    other = copy.deepcopy(raw)
+    if _with_first_index_renamed(other):
+        assert plan_shape(other) != plan_shape(raw)
