@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -485,12 +485,17 @@ def query_report(m: Measurement, workload: Workload, table_rows: dict[str, int])
     )
     results = list(evaluate_expectations(stmt.expect, run, workload.thresholds, table_rows))
     seen: set[tuple[str, str | None]] = set()
-    for p in run.plans:
-        for finding in run_builtin_checks(p, workload.thresholds, table_rows):
+    # the plan the card shows first: a finding on its nodes quotes its filter, not another set's project; one
+    # found only in another set's plan says which set it quotes
+    measured = [(number, s) for number, s in enumerate(m.sets, 1) if s.plan is not None]
+    for number, s in sorted(measured, key=lambda n_s: n_s[1] is not representative):
+        assert s.plan is not None
+        for finding in run_builtin_checks(s.plan, workload.thresholds, table_rows):
             key = (finding.name, finding.node_path)
             if key not in seen:
                 seen.add(key)
-                results.append(finding)
+                results.append(finding if s is representative else
+                               replace(finding, detail=f"{finding.detail} (parameter set {number}, {s.label})"))
     timings = sorted(m.timings_ms)
     buffers = plan.total_buffers
     return QueryReport(
