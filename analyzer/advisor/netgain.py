@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
@@ -70,24 +70,6 @@ def estimated_ms(t: QueryTiming, before: QueryTiming) -> float:
     """
     proportional, measured = objective.work(t) * ms_per_buffer(before), mean_ms(t)
     return min(measured, proportional) if math.isfinite(measured) and measured >= 0 else proportional
-
-
-def same_work_same_time(states: Sequence[Mapping[str, QueryTiming]]) -> list[dict[str, QueryTiming]]:
-    """The states with each query's time made the lowest measured among the states doing the same work on it.
-
-    Alternatives differ on a query by their buffers (which repeat) or not at all: two plans within
-    the objective's margin of each other (1,502 and 1,479 buffers) measured 5.1 and 6.5 ms in one
-    run, and that difference, noise, would have outweighed the writes.
-    """
-    out = [dict(s) for s in states]
-    for state in out:
-        for n, t in state.items():
-            peers = [mean_ms(o[n]) for o in states if n in o and objective.same_work(o[n], t)
-                     and math.isfinite(mean_ms(o[n]))]
-            if peers and min(peers) < mean_ms(t):
-                # one figure for the whole query: the per-set times are those of another state
-                state[n] = replace(t, median_ms=min(peers), ms_by_set=())
-    return out
 
 
 def read_saving_ms(after: Mapping[str, QueryTiming], current: Mapping[str, QueryTiming],

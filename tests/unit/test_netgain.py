@@ -93,14 +93,6 @@ def test_a_states_read_time_is_the_mean_over_its_parameter_sets_capped_by_its_bu
     assert netgain.estimated_ms(noisy, before) == pytest.approx(30 * 0.02)  # a slowed run: its buffers' worth
 
 
-def test_states_doing_the_same_work_share_the_lower_time() -> None:
-    a = {"q": QueryTiming(5.1, 1502, (5.1,), None, frozenset(), buffers_by_set=(1502,), ms_by_set=(5.1,))}
-    b = {"q": QueryTiming(6.5, 1479, (6.5,), None, frozenset(), buffers_by_set=(1479,), ms_by_set=(6.5,))}
-    c = {"q": QueryTiming(0.2, 16, (0.2,), None, frozenset(), buffers_by_set=(16,), ms_by_set=(0.2,))}
-    out = netgain.same_work_same_time([a, b, c])
-    assert [netgain.mean_ms(s["q"]) for s in out] == [5.1, 5.1, 0.2]
-
-
 def test_the_writes_buffers_weigh_per_execution_beside_w_per_query() -> None:
     """200 single-row inserts per run at weight 200 add 274 buffers a run (a descent per row), a batch of 50
     rows at weight 20 adds 1,350 per run of 2: per query (queries weigh 91) that is 274 + 20 * 675 over 91."""
