@@ -269,10 +269,12 @@ class QueryTimer:
         return out
 
 
-SHAPE_KEYS = ("Node Type", "Strategy", "Join Type", "Relation Name", "Schema", "Index Name", "Scan Direction",
-              "Parent Relationship", "Subplan Name", "CTE Name", "Index Cond", "Recheck Cond", "Filter", "Hash Cond",
-              "Merge Cond", "Join Filter", "Sort Key", "Group Key", "Partial Mode", "Parallel Aware",
-              "Workers Planned", "Single Copy", "Order By")
+SHAPE_KEYS = ("Node Type", "Strategy", "Join Type", "Inner Unique", "Operation", "Command", "Relation Name", "Schema",
+              "Function Name", "Index Name", "Scan Direction", "Parent Relationship", "Subplan Name", "CTE Name",
+              "Index Cond", "Recheck Cond", "Filter", "One-Time Filter", "Hash Cond", "Merge Cond", "Join Filter",
+              "Run Condition", "Sort Key", "Presorted Key", "Group Key", "Cache Key", "Cache Mode", "Partial Mode",
+              "Parallel Aware", "Workers Planned", "Single Copy", "Order By", "Subplans Removed", "Sampling Method",
+              "Sampling Parameters")
 
 
 def plan_shape(raw: Any) -> Any:

@@ -87,7 +87,7 @@ def test_psql_framed_plans_read_like_their_json() -> None:
 MEASURED = ("Actual", "Shared ", "Local ", "Temp ", "I/O ", "Rows Removed", "Heap Fetches", "Exact Heap", "Lossy Heap",
             "Workers Launched", "Sort Method", "Sort Space", "Peak Memory", "Hash Buckets", "Original Hash",
             "Hash Batches", "WAL ", "HashAgg Batches", "Disk Usage", "Full-sort Groups", "Pre-sorted Groups",
-            "Cache ", "Startup Cost", "Total Cost", "Plan Rows", "Plan Width", "Average Sort Space")
+            "Cache Hits", "Cache Misses", "Cache Evictions", "Cache Overflows", "Startup Cost", "Total Cost", "Plan Rows", "Plan Width", "Average Sort Space")
 
 
 def _planned_only(node: Any) -> Any:
