@@ -207,8 +207,8 @@ def test_the_narrower_btree_wins_when_the_wider_ones_reads_do_not_pay_its_writes
         fresh_db: str, tmp_path: Path) -> None:
     """`(tenant_id, event_type, occurred_at)` reads fewer buffers on the range than `(tenant_id, event_type)`
     (a bitmap over the pair's 250 rows), but each batch insert writes 2.6x the WAL into it (+138% of the
-    mix against +53%): with two batches per ten queries, the reads it saves at their time per buffer
-    before do not pay for that. The narrower one is chosen, the wider one rejected as its alternative
+    mix against +53%): with the batch weighing 2 beside queries weighing 20, the reads it saves at their
+    time per buffer before do not pay for that. The narrower one is chosen, the wider one rejected as its alternative
     on T, and no swap brings it back."""
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute(EVENTS)
