@@ -476,6 +476,29 @@ def plan_shape(plan: ExplainResult | PlanNode) -> str:
     return f"{'|'.join(parts)}({inner})"
 
 
+WORK_SHAPE_KEYS = (
+    "Node Type", "Strategy", "Join Type", "Inner Unique", "Operation", "Command", "Relation Name", "Schema",
+    "Function Name", "Index Name", "Scan Direction", "Parent Relationship", "Subplan Name", "CTE Name",
+    "Index Cond", "Recheck Cond", "Filter", "One-Time Filter", "Hash Cond", "Merge Cond", "Join Filter",
+    "Run Condition", "Sort Key", "Presorted Key", "Group Key", "Cache Key", "Cache Mode", "Partial Mode",
+    "Parallel Aware", "Workers Planned", "Single Copy", "Order By", "Subplans Removed", "Sampling Method",
+    "Sampling Parameters",
+)
+
+
+def work_shape(raw: Any) -> Any:
+    """What decides a plan's work, from its JSON: node types, relations, indexes, conditions, keys; no estimate
+    or measurement. Two plans of one query with the same work shape on the same data touch the same buffers.
+    Finer than `plan_shape`, the signature baselines store (which a change of condition or scan direction
+    leaves equal): the advisor keeps a parameter set's measurement only on this one."""
+    node = raw[0] if isinstance(raw, list) and raw else raw
+    node = node.get("Plan", node) if isinstance(node, Mapping) else node
+    if not isinstance(node, Mapping):
+        return None
+    own = tuple((k, repr(node[k])) for k in WORK_SHAPE_KEYS if k in node)
+    return own, tuple(work_shape(c) for c in node.get("Plans", ()))
+
+
 def _escape(text: str) -> str:
     return "".join("\\" + ch if ch in _SHAPE_SPECIAL else ch for ch in text)
 

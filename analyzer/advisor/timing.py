@@ -23,7 +23,7 @@ from psycopg import pq, sql
 
 from analyzer.catalog import table_ident
 from analyzer.partitions import PartitionLookup
-from analyzer.plan import ExplainResult, parse_explain
+from analyzer.plan import ExplainResult, parse_explain, work_shape
 from analyzer.replay import Measurement, ParamSetResult, explain_once, modifies_data, still_warming
 from analyzer.workload import ReplaySettings, Statement
 
@@ -269,31 +269,12 @@ class QueryTimer:
         return out
 
 
-SHAPE_KEYS = ("Node Type", "Strategy", "Join Type", "Inner Unique", "Operation", "Command", "Relation Name", "Schema",
-              "Function Name", "Index Name", "Scan Direction", "Parent Relationship", "Subplan Name", "CTE Name",
-              "Index Cond", "Recheck Cond", "Filter", "One-Time Filter", "Hash Cond", "Merge Cond", "Join Filter",
-              "Run Condition", "Sort Key", "Presorted Key", "Group Key", "Cache Key", "Cache Mode", "Partial Mode",
-              "Parallel Aware", "Workers Planned", "Single Copy", "Order By", "Subplans Removed", "Sampling Method",
-              "Sampling Parameters")
-
-
-def plan_shape(raw: Any) -> Any:
-    """What decides a plan's work, from its JSON: node types, relations, indexes, conditions, keys; no estimate
-    or measurement. Two plans of one query with the same shape on the same data touch the same buffers."""
-    node = raw[0] if isinstance(raw, list) and raw else raw
-    node = node.get("Plan", node) if isinstance(node, Mapping) else node
-    if not isinstance(node, Mapping):
-        return None
-    own = tuple((k, repr(node[k])) for k in SHAPE_KEYS if k in node)
-    return own, tuple(plan_shape(c) for c in node.get("Plans", ()))
-
-
 def changed_sets(plans: Sequence[ExplainResult], before: QueryTiming) -> list[bool]:
     """Per parameter set: does its plan now differ from the one measured `before`? A set with the same plan
     on the same data touches the same buffers and keeps that measurement (`QueryTimer.time`): adding an
     index only adds paths, so a plan that does not take it is often the plan it had."""
-    shapes = [plan_shape(raw) for raw in before.plans_by_set]
-    return [i >= len(shapes) or plan_shape(p.raw) != shapes[i] for i, p in enumerate(plans)]
+    shapes = [work_shape(raw) for raw in before.plans_by_set]
+    return [i >= len(shapes) or work_shape(p.raw) != shapes[i] for i, p in enumerate(plans)]
 
 
 def _reusable(same_as: QueryTiming | None, sets: int, changed: Sequence[bool]) -> frozenset[int]:

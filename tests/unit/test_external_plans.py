@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from analyzer.advisor.timing import plan_shape
 from analyzer.checks import CheckThresholds, run_builtin_checks
-from analyzer.plan import parse_explain
+from analyzer.plan import parse_explain, work_shape
 from analyzer.planfile import PlanFileError, load_plans
 
 COLLECTION = Path(os.environ.get("PG_ANALYZER_EXTERNAL_PLANS",
@@ -117,7 +116,7 @@ def test_a_plans_shape_ignores_what_a_run_measured_and_sees_another_index(entry:
     """The advisor keeps a parameter set's measurement when its plan with a candidate has the shape of the plan
     measured before: the shape must not depend on EXPLAIN ANALYZE's figures, and must see a different index."""
     raw = _json(entry)
-    assert plan_shape(raw) == plan_shape(_planned_only(raw))
+    assert work_shape(raw) == work_shape(_planned_only(raw))
     other = copy.deepcopy(raw)
     if _with_first_index_renamed(other):
-        assert plan_shape(other) != plan_shape(raw)
+        assert work_shape(other) != work_shape(raw)
